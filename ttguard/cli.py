@@ -1,0 +1,103 @@
+"""The ``ttguard`` command line.
+
+``ttguard validate [--op NAME | --method M --path P] FILE|-`` checks one request body (read in
+chunks, so a huge file stops at the quota) and prints the verdict: on a rejection, the server's
+error body as JSON on stdout and exit status 1; on success, ``accepted`` and exit status 0.
+``ttguard ops`` lists the operations. Usage errors exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import BinaryIO
+
+from .core import DEFAULT_MAX_BODY, StreamValidator, TTError, operations, resolve
+
+__all__ = ["main"]
+
+_READ_SIZE = 16384
+
+
+def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:
+    while chunk := stream.read(_READ_SIZE):
+        yield chunk
+
+
+def _operation(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> str | None:
+    if arguments.op is not None:
+        if arguments.op not in operations():
+            parser.error(f"unknown operation {arguments.op!r} (`ttguard ops` lists them)")
+        return str(arguments.op)
+    if arguments.path is None:
+        return None
+    route = resolve(arguments.method, arguments.path)
+    if route is None:
+        parser.error(f"no operation is {arguments.method} {arguments.path}")
+    return route.operation
+
+
+def _open(name: str) -> AbstractContextManager[BinaryIO]:
+    return nullcontext(sys.stdin.buffer) if name == "-" else open(name, "rb")
+
+
+def _validate(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    operation = _operation(arguments, parser)
+    if arguments.max_body < 0:
+        parser.error("--max-body must not be negative")
+    try:
+        with _open(arguments.file) as stream:
+            validator = StreamValidator(operation, max_body=arguments.max_body)
+            for chunk in _read_chunks(stream):
+                validator.feed(chunk)
+            validator.finish()
+    except OSError as error:
+        parser.error(f"cannot read {arguments.file}: {error.strerror}")
+    except TTError as error:
+        print(json.dumps(error.to_dict()))
+        print(f"rejected: {error.status} {error.message}", file=sys.stderr)
+        return 1
+    print(f"accepted{'' if operation is None else ': ' + operation}")
+    return 0
+
+
+def _ops(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    for operation in operations().values():
+        print(f"{operation.method:<7}{operation.path:<60}{operation.name}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ttguard",
+        description="Check Trusted Twin API requests as the server would, before they leave.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check one request body")
+    target = validate.add_mutually_exclusive_group()
+    target.add_argument("--op", help="operation name (see `ttguard ops`)")
+    target.add_argument("--path", help="request path, resolved with --method")
+    validate.add_argument("--method", default="POST", help="HTTP method for --path (POST)")
+    validate.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
+                          help=f"body quota in bytes ({DEFAULT_MAX_BODY})")
+    validate.add_argument("file", metavar="FILE", help="the body, or - for standard input")
+    validate.set_defaults(run=_validate)
+
+    ops = commands.add_parser("ops", help="list the operations")
+    ops.set_defaults(run=_ops)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return its exit status."""
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    status: int = arguments.run(arguments, parser)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

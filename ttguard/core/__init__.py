@@ -1,0 +1,21 @@
+"""The sans-IO core of ttguard: the error model, the streaming validator, the catalogue, routes.
+
+Nothing here does I/O. The adapters (:mod:`ttguard.functions`, :mod:`ttguard.cli`, and the
+ASGI and client guards) import this package and none of each other.
+"""
+
+from .catalogue import Operation, operations
+from .errors import Subcode, TTError
+from .routes import Route, resolve
+from .stream import DEFAULT_MAX_BODY, StreamValidator
+
+__all__ = [
+    "DEFAULT_MAX_BODY",
+    "Operation",
+    "Route",
+    "StreamValidator",
+    "Subcode",
+    "TTError",
+    "operations",
+    "resolve",
+]

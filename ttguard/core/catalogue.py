@@ -1,0 +1,62 @@
+"""The catalogue: every Trusted Twin operation, and the request schema of those that have one.
+
+Data, not code: ``schemas/operations.json`` lists the operations of the official ``trustedtwin``
+client (name, method, path template, path defaults); ``schemas/<operation>.json`` is the JSON
+Schema of one operation's request, ``{"path": ..., "query": ..., "body": ...}``. The folder is
+shipped inside the wheel and read with ``importlib.resources``; each file is read at most once,
+on first use, so importing ttguard reads nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any, NamedTuple
+
+__all__ = ["Operation", "operation", "operations", "request_schema"]
+
+
+class Operation(NamedTuple):
+    """One operation of the Trusted Twin API."""
+
+    name: str
+    method: str
+    path: str
+    #: Path parameters the official client fills in when the caller gives none.
+    path_defaults: dict[str, str]
+
+
+def _read(filename: str) -> Any:
+    with (resources.files("ttguard") / "schemas" / filename).open("rb") as file:
+        return json.load(file)
+
+
+@cache
+def operations() -> dict[str, Operation]:
+    """Every known operation, by name, in the order of ``schemas/operations.json``."""
+    return {
+        entry["operation"]: Operation(entry["operation"], entry["method"], entry["path"],
+                                      entry["path_param_defaults"])
+        for entry in _read("operations.json")
+    }
+
+
+def operation(name: str) -> Operation:
+    """The operation called ``name``; a ``ValueError`` names the unknown ones."""
+    try:
+        return operations()[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown Trusted Twin operation {name!r} (`ttguard ops` lists them)") from None
+
+
+@cache
+def request_schema(name: str) -> dict[str, Any] | None:
+    """The JSON Schema of an operation's request, or ``None`` where the catalogue has none."""
+    operation(name)
+    source = resources.files("ttguard") / "schemas" / f"{name}.json"
+    if not source.is_file():
+        return None
+    schema: dict[str, Any] = _read(f"{name}.json")
+    return schema

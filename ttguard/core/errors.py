@@ -1,0 +1,107 @@
+"""The Trusted Twin error model: subcodes, and the exception that carries the server's answer.
+
+The server answers a failed request with an HTTP status and a JSON body
+``{"subcode": <int>, "trace": <str>, "description": <str>}`` (the shape of
+``TTExceptionBodyResponse`` in ``trustedtwin-utils``). The HTTP status is the first three
+digits of the subcode. :class:`TTError` carries exactly that answer, so an adapter can send it
+back byte for byte in the server's shape, and a caller can branch on ``.subcode``.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+
+__all__ = ["Subcode", "TTError"]
+
+
+class Subcode(enum.IntEnum):
+    """Every subcode the Trusted Twin server is known to answer with.
+
+    From the server's status-code page and the ``SubCodes`` enum of ``trustedtwin-utils``.
+    ``.status`` is the HTTP status, ``.message`` the snake_case name the docs print.
+    """
+
+    QUOTA_VIOLATION = 400141
+    INVALID_CHARACTERS = 400314
+    IDEMPOTENCY_VIOLATION = 400358
+    NOT_A_VALID_JSON = 400415
+    REQUEST_FORMAT = 400589
+    OPERATION_ORDER_VIOLATION = 400592
+    CORRUPTED_REQUEST = 400793
+    OPERATION_NOT_ALLOWED = 400897
+    FIELD_REQUIRED = 400926
+    SERVICE_DISABLED = 400979
+    UNAUTHORIZED = 401000
+    ACCESS_FORBIDDEN = 403535
+    NOT_FOUND = 404653
+    INTERNAL_ERROR = 500000
+    #: ``trustedtwin-utils`` calls it ``ASSERT``; the docs print both 500000 and 500001 as
+    #: ``internal_error`` (``50000x``).
+    INTERNAL_ERROR_ASSERT = 500001
+    RESPONSE_TIMEOUT = 500159
+    TIMESERIES_NO_CONNECTION = 500314
+    AUTH_TIMEOUT = 501159
+    REQUEST_TIMEOUT = 502159
+    PROCESSING_TIMEOUT = 503159
+
+    @property
+    def status(self) -> int:
+        """The HTTP status the server sends with this subcode."""
+        return self.value // 1000
+
+    @property
+    def message(self) -> str:
+        """The subcode's name as the server's documentation prints it."""
+        if self is Subcode.INTERNAL_ERROR_ASSERT:
+            return "internal_error"
+        return self.name.lower()
+
+
+class TTError(Exception):
+    """A request the Trusted Twin server would refuse, with the answer it would give.
+
+    >>> error = TTError(Subcode.NOT_A_VALID_JSON, "Request body is not a valid JSON.")
+    >>> error.status, error.subcode, error.message
+    (400, 400415, 'not_a_valid_json')
+    >>> sorted(error.to_dict())
+    ['description', 'subcode', 'trace']
+
+    ``trace`` identifies this one error instance, as the server's does: a fresh UUID4 string
+    unless one is given.
+    """
+
+    status: int
+    subcode: int
+    message: str
+    description: str
+    trace: str
+
+    def __init__(self, subcode: Subcode | int, description: str, *, trace: str | None = None):
+        code = int(subcode)
+        if not 100000 <= code <= 599999:
+            raise ValueError(f"a subcode has six digits, the first three an HTTP status: {code}")
+        self.subcode = code
+        self.status = code // 1000
+        self.message = Subcode(code).message if code in Subcode._value2member_map_ else "error"
+        self.description = description
+        self.trace = trace if trace is not None else str(uuid.uuid4())
+        super().__init__(description)
+
+    def to_dict(self) -> dict[str, int | str]:
+        """The server's error body for this error: ``{"subcode", "trace", "description"}``."""
+        return {"subcode": self.subcode, "trace": self.trace, "description": self.description}
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.subcode} {self.message}: {self.description}"
+
+    def __repr__(self) -> str:
+        return f"TTError({self.subcode}, {self.description!r}, trace={self.trace!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Exceptions pickle through their args; keep the trace across process boundaries.
+        return (_rebuild, (self.subcode, self.description, self.trace))
+
+
+def _rebuild(subcode: int, description: str, trace: str) -> TTError:
+    return TTError(subcode, description, trace=trace)

@@ -1,0 +1,63 @@
+"""Checking a request against its operation's schema, and wording the first error as the server.
+
+A request is checked as one JSON value, ``{"path": {...}, "query": {...}, "body": <value>}``,
+against the operation's schema from the catalogue, by a jsonschema validator whose keywords are
+those of :mod:`ttguard.core.keywords`. Of all the errors found, the server reports the first in
+its own order (path, then query, then body; fields in declaration order), as
+
+    ``<location>::<path joined by '->'>: <message>``
+
+e.g. ``body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{0,63}$``. An
+error on a location's root value itself is placed at pydantic's ``__root__``. A missing field is
+``400926 field_required``; every other schema error ``400589 request_format``.
+
+Cost: one pass over the value, linear in its size; a validator is built once per operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError
+
+from .catalogue import request_schema
+from .errors import Subcode, TTError
+from .keywords import KEYWORDS, MISSING_FIELD, rank
+
+__all__ = ["RequestValidator", "check_request", "describe"]
+
+#: A jsonschema validator class speaking the server's rules and words.
+RequestValidator = validators.extend(Draft202012Validator, KEYWORDS)
+ROOT_LOCATION = "__root__"
+
+
+@cache
+def _validator(operation: str) -> Any | None:
+    schema = request_schema(operation)
+    return None if schema is None else RequestValidator(schema)
+
+
+def describe(error: ValidationError) -> TTError:
+    """The server's answer to one schema error."""
+    location, *path = [str(step) for step in error.absolute_path] or [ROOT_LOCATION]
+    where = "->".join(path) if path else ROOT_LOCATION
+    subcode = (Subcode.FIELD_REQUIRED if error.validator == "required"
+               and error.message == MISSING_FIELD else Subcode.REQUEST_FORMAT)
+    return TTError(subcode, f"{location}::{where}: {error.message}")
+
+
+def check_request(operation: str, request: Mapping[str, object]) -> None:
+    """Raise the server's answer if ``request`` breaks the operation's schema.
+
+    ``request`` holds the parts known so far, any of ``"path"``, ``"query"`` and ``"body"``;
+    an operation without a schema accepts anything.
+    """
+    validator = _validator(operation)
+    if validator is None:
+        return
+    first = min(validator.iter_errors(dict(request)), key=rank, default=None)
+    if first is not None:
+        raise describe(first)

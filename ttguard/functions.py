@@ -1,0 +1,75 @@
+"""The function adapter: ``validate()`` and ``avalidate()`` a body in whatever form the caller has.
+
+Both feed the body to one :class:`~ttguard.core.StreamValidator` and return its verdict. A body
+given as an iterable is consumed lazily and no further than the verdict needs: a 1 GiB
+generator is abandoned as soon as it passes the quota.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, Iterable, Iterator
+
+from .core import DEFAULT_MAX_BODY, StreamValidator
+
+__all__ = ["Body", "avalidate", "validate"]
+
+Chunk = bytes | bytearray | memoryview
+JSONValue = dict | list | tuple | int | float | bool  # type: ignore[type-arg]
+#: What :func:`validate` accepts as a body.
+Body = Chunk | str | JSONValue | Iterable[Chunk] | None
+
+
+def _serialised(value: JSONValue) -> bytes:
+    # As the official client sends a body: json.dumps defaults (ASCII escapes), then UTF-8.
+    try:
+        return json.dumps(value).encode("utf-8")
+    except TypeError as error:
+        raise TypeError(f"the body is not JSON-serialisable ({error}); "
+                        "give byte chunks as an iterator, not a list") from None
+
+
+def _chunks(body: Body) -> Iterator[Chunk]:
+    if body is None:
+        return
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        yield body
+    elif isinstance(body, str):
+        # A str holding lone surrogates cannot be UTF-8: keep them, so the verdict is 400314.
+        yield body.encode("utf-8", "surrogatepass")
+    elif isinstance(body, (dict, list, tuple, int, float, bool)):
+        yield _serialised(body)
+    elif isinstance(body, Iterable):
+        yield from body
+    else:
+        raise TypeError(f"cannot validate a body of type {type(body).__name__}")
+
+
+def validate(body: Body, operation: str | None = None, *, content_length: int | None = None,
+             max_body: int = DEFAULT_MAX_BODY) -> object:
+    """Check a request body as the Trusted Twin server would; return its parsed JSON value.
+
+    ``body`` is bytes (``bytes``, ``bytearray``, ``memoryview``), text (``str``, sent as UTF-8),
+    a JSON-ready value (``dict``, ``list``, ...: serialised as the official client does), an
+    iterable of byte chunks, or ``None`` for no body. ``operation`` names the operation whose
+    schema applies (``None``: only size, UTF-8 and JSON checks).
+
+    Raises :class:`~ttguard.TTError` with the server's answer; ``ValueError`` or ``TypeError``
+    for arguments that are not a request body. Returns ``None`` for an empty body.
+    """
+    validator = StreamValidator(operation, content_length=content_length, max_body=max_body)
+    for chunk in _chunks(body):
+        validator.feed(chunk)
+    return validator.finish()
+
+
+async def avalidate(body: Body | AsyncIterable[Chunk], operation: str | None = None, *,
+                    content_length: int | None = None,
+                    max_body: int = DEFAULT_MAX_BODY) -> object:
+    """:func:`validate` for a body that may also be an async iterable of byte chunks."""
+    if not isinstance(body, AsyncIterable):
+        return validate(body, operation, content_length=content_length, max_body=max_body)
+    validator = StreamValidator(operation, content_length=content_length, max_body=max_body)
+    async for chunk in body:
+        validator.feed(chunk)
+    return validator.finish()
