@@ -8,9 +8,9 @@ generator is abandoned as soon as it passes the quota.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, Iterable, Iterator
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 
-from .core import DEFAULT_MAX_BODY, StreamValidator
+from .core import DEFAULT_MAX_BODY, Query, StreamValidator
 
 __all__ = ["Body", "avalidate", "validate"]
 
@@ -46,30 +46,36 @@ def _chunks(body: Body) -> Iterator[Chunk]:
 
 
 def validate(body: Body, operation: str | None = None, *, content_length: int | None = None,
-             max_body: int = DEFAULT_MAX_BODY) -> object:
+             max_body: int = DEFAULT_MAX_BODY, path_params: Mapping[str, str] | None = None,
+             query: Query | None = None) -> object:
     """Check a request body as the Trusted Twin server would; return its parsed JSON value.
 
     ``body`` is bytes (``bytes``, ``bytearray``, ``memoryview``), text (``str``, sent as UTF-8),
     a JSON-ready value (``dict``, ``list``, ...: serialised as the official client does), an
     iterable of byte chunks, or ``None`` for no body. ``operation`` names the operation whose
-    schema applies (``None``: only size, UTF-8 and JSON checks).
+    schema applies (``None``: only size, UTF-8 and JSON checks); ``path_params`` and ``query``
+    are checked with the body, as :class:`~ttguard.core.StreamValidator` describes.
 
     Raises :class:`~ttguard.TTError` with the server's answer; ``ValueError`` or ``TypeError``
     for arguments that are not a request body. Returns ``None`` for an empty body.
     """
-    validator = StreamValidator(operation, content_length=content_length, max_body=max_body)
+    validator = StreamValidator(operation, content_length=content_length, max_body=max_body,
+                                path_params=path_params, query=query)
     for chunk in _chunks(body):
         validator.feed(chunk)
     return validator.finish()
 
 
 async def avalidate(body: Body | AsyncIterable[Chunk], operation: str | None = None, *,
-                    content_length: int | None = None,
-                    max_body: int = DEFAULT_MAX_BODY) -> object:
+                    content_length: int | None = None, max_body: int = DEFAULT_MAX_BODY,
+                    path_params: Mapping[str, str] | None = None,
+                    query: Query | None = None) -> object:
     """:func:`validate` for a body that may also be an async iterable of byte chunks."""
     if not isinstance(body, AsyncIterable):
-        return validate(body, operation, content_length=content_length, max_body=max_body)
-    validator = StreamValidator(operation, content_length=content_length, max_body=max_body)
+        return validate(body, operation, content_length=content_length, max_body=max_body,
+                        path_params=path_params, query=query)
+    validator = StreamValidator(operation, content_length=content_length, max_body=max_body,
+                                path_params=path_params, query=query)
     async for chunk in body:
         validator.feed(chunk)
     return validator.finish()

@@ -6,16 +6,18 @@ ASGI and client guards) import this package and none of each other.
 
 from .catalogue import Operation, operations
 from .errors import Subcode, TTError
-from .routes import Route, resolve
+from .routes import Query, Route, parse_query, resolve
 from .stream import DEFAULT_MAX_BODY, StreamValidator
 
 __all__ = [
     "DEFAULT_MAX_BODY",
     "Operation",
+    "Query",
     "Route",
     "StreamValidator",
     "Subcode",
     "TTError",
     "operations",
+    "parse_query",
     "resolve",
 ]

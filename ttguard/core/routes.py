@@ -9,14 +9,18 @@ led nowhere.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .catalogue import operations
 
-__all__ = ["Route", "resolve"]
+__all__ = ["Query", "Route", "parse_query", "resolve"]
+
+#: A query: the raw string, or each name with its value (a list where the name repeats).
+Query = str | Mapping[str, str | list[str]]
 
 
 class Route(NamedTuple):
@@ -94,3 +98,19 @@ def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
     params: dict[str, str] = {}
     found = _walk(root, _segments(target), params)
     return None if found is None else Route(found, params)
+
+
+def parse_query(query: Query) -> dict[str, str | list[str]]:
+    """A query as a mapping: a name that repeats maps to the list of its values, in order."""
+    if not isinstance(query, str):
+        return dict(query)
+    parsed: dict[str, str | list[str]] = {}
+    for name, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
+        earlier = parsed.get(name)
+        if earlier is None:
+            parsed[name] = value
+        elif isinstance(earlier, list):
+            earlier.append(value)
+        else:
+            parsed[name] = [earlier, value]
+    return parsed

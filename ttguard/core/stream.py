@@ -7,7 +7,8 @@ failure of an earlier check always wins over a later one:
 1. size: more than ``max_body`` bytes is ``400141 quota_violation``;
 2. UTF-8: ``400314 invalid_characters``;
 3. JSON syntax: ``400415 not_a_valid_json`` (choices documented in :mod:`ttguard.core.syntax`);
-4. the operation's schema: ``400589 request_format``, ``400926 field_required``.
+4. the operation's schema over the whole request, path and query parameters first, then the
+   body: ``400589 request_format``, ``400926 field_required``.
 
 Goals:
 
@@ -30,8 +31,11 @@ raises ``ValueError`` while ``finish`` returns the same value.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .catalogue import operation as find_operation
 from .errors import Subcode, TTError
+from .routes import Query, parse_query
 from .schema import check_request
 from .syntax import Utf8Checker, decode_utf8, invalid_characters, is_blank, parse_json
 
@@ -59,13 +63,16 @@ class StreamValidator:
     {'description': {'colour': 'red'}}
 
     ``operation`` names the operation whose schema applies (``None``: only the size, UTF-8 and
-    JSON checks). ``content_length`` is the size the request declares, if any; ``max_body`` the
-    quota in bytes. Raises :class:`TTError` with the server's answer, ``ValueError`` for an
+    JSON checks); ``path_params`` and ``query`` are the request's parameters, checked against it
+    at :meth:`finish` (a query as a string, or a mapping of names to a value or a list of them).
+    ``content_length`` is the size the request declares, if any; ``max_body`` the quota in
+    bytes. Raises :class:`TTError` with the server's answer, ``ValueError`` for an
     unknown operation, a negative size, or a body that does not match its ``content_length``.
     """
 
     def __init__(self, operation: str | None = None, *, content_length: int | None = None,
-                 max_body: int = DEFAULT_MAX_BODY) -> None:
+                 max_body: int = DEFAULT_MAX_BODY, path_params: Mapping[str, str] | None = None,
+                 query: Query | None = None) -> None:
         if operation is not None:
             find_operation(operation)
         if max_body < 0:
@@ -73,6 +80,7 @@ class StreamValidator:
         if content_length is not None and content_length < 0:
             raise ValueError(f"content_length must not be negative: {content_length}")
         self.operation = operation
+        self._parameters = {"path": dict(path_params or {}), "query": parse_query(query or {})}
         self.content_length = content_length
         self.max_body = max_body
         self.received = 0
@@ -121,7 +129,7 @@ class StreamValidator:
             raise ValueError(f"the body ended after {self.received} of the "
                              f"{self.content_length} bytes of its content_length")
         try:
-            self._value = _judge(self.operation, self._buffer)
+            self._value = self._judge()
         except TTError as verdict:
             self._verdict = verdict
             raise
@@ -130,12 +138,14 @@ class StreamValidator:
         self._finished = True
         return self._value
 
+    def _judge(self) -> object:
+        """The verdict on the whole body, which fits the quota."""
+        text = decode_utf8(self._buffer)
+        value = None if is_blank(text) else parse_json(text)
+        if self.operation is not None:
+            # An empty body is judged as an empty object: its required fields are missing.
+            body = {} if value is None else value
+            check_request(self.operation, {**self._parameters, "body": body})
+        return value
 
-def _judge(operation: str | None, body: bytearray) -> object:
-    """The verdict on a whole body that fits the quota."""
-    text = decode_utf8(body)
-    value = None if is_blank(text) else parse_json(text)
-    if operation is not None:
-        # An empty body is judged as an empty object: its required fields are missing.
-        check_request(operation, {"body": {} if value is None else value})
-    return value
+
