@@ -96,6 +96,11 @@ class StreamValidator:
                 raise self._verdict
             self._utf8 = Utf8Checker()
 
+    @property
+    def buffered(self) -> int:
+        """How many body bytes the validator holds now (never more than ``max_body``)."""
+        return len(self._buffer)
+
     def feed(self, chunk: Chunk) -> None:
         """Take the next bytes of the body; raise the verdict as soon as it is certain."""
         if self._verdict is not None:

@@ -1,0 +1,96 @@
+"""Schema errors: the server's wording, its choice of the first error, pydantic v1 leniency."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import verdict
+from ttguard import TTError, validate
+
+KEY_REGEX = "^[a-z_][0-9a-z_]{0,63}$"
+ENTRY_KEY_REGEX = "(_*[a-z0-9]+)([_-][0-9a-z]+)"
+HISTORY_REGEX = "^([1-9][0-9]{0,2}[DWMY])|(INF)$"
+
+REFUSED = [
+    # (operation, body, subcode, description)
+    ("create_twin", {"description": {"Colour": 1}}, 400589,
+     f"body::description->__key__: string does not match regex {KEY_REGEX}"),
+    ("create_twin", {"description": {"a" * 65: 1}}, 400589,
+     f"body::description->__key__: string does not match regex {KEY_REGEX}"),
+    ("create_twin", {"description": "red"}, 400589, "body::description: value is not a valid dict"),
+    ("create_twin", {"description": [1, 2]}, 400589, "body::description: value is not a valid dict"),
+    ("create_twin", [1], 400589, "body::__root__: value is not a valid dict"),
+    ("create_twin", '"twin"', 400589, "body::__root__: value is not a valid dict"),
+    ("add_twin_ledger_entry", {}, 400926, "body::entries: field required"),
+    ("add_twin_ledger_entry", {"entries": None}, 400589,
+     "body::entries: none is not an allowed value"),
+    ("add_twin_ledger_entry", {"entries": {"Key": {"value": 1}}}, 400589,
+     f"body::entries->__key__: string does not match regex {ENTRY_KEY_REGEX}"),
+    ("add_twin_ledger_entry", {"entries": {"a.b": {"value": 1}}}, 400589,
+     f"body::entries->__key__: string does not match regex {ENTRY_KEY_REGEX}"),
+    ("add_twin_ledger_entry", {"entries": {"k": 5}}, 400589,
+     "body::entries->k: value is not a valid dict"),
+    ("add_twin_ledger_entry", {"entries": {"k": {"history": "0D"}}}, 400589,
+     f"body::entries->k->history: string does not match regex {HISTORY_REGEX}"),
+    ("add_twin_ledger_entry", {"entries": {"k": {"history": "1000D"}}}, 400589,
+     f"body::entries->k->history: string does not match regex {HISTORY_REGEX}"),
+    ("add_twin_ledger_entry", {"entries": {"k": {"history": ["1D"]}}}, 400589,
+     "body::entries->k->history: str type expected"),
+    ("add_twin_ledger_entry", {"entries": {"k": {"visibility": {}}}}, 400589,
+     "body::entries->k->visibility: str type expected"),
+]
+
+
+@pytest.mark.parametrize(("operation", "body", "subcode", "description"), REFUSED)
+def test_a_refused_body_gets_the_servers_words(
+        operation: str, body: object, subcode: int, description: str) -> None:
+    with pytest.raises(TTError) as error:
+        validate(body, operation)
+    assert verdict(error) == (400, subcode, description)
+
+
+ACCEPTED = [
+    ("create_twin", {}),
+    ("create_twin", {"description": None}),
+    ("create_twin", {"description": {}}),
+    ("create_twin", {"description": {"_": 1, "a" * 64: {"nested": [1, {"x": None}]}}}),
+    ("create_twin", {"description": {"colour": "zielony ☘"}, "unknown_field": 1}),
+    # pydantic v1 turns a list of pairs into a dict
+    ("create_twin", {"description": [["colour", "red"]]}),
+    ("add_twin_ledger_entry", {"entries": {}}),
+    ("add_twin_ledger_entry", {"entries": {"key1": {"value": "123", "visibility": "true"},
+                                           "key2": {"value": "321", "visibility": None}}}),
+    # every printed variant of the Entry key regex, and the likely intended one
+    ("add_twin_ledger_entry", {"entries": {"_private": {}, "a" * 128: {}, "a-b": {},
+                                           "a_b-c_d": {}, "x1-y2_z3": {}, "a-b.anything": {}}}),
+    ("add_twin_ledger_entry", {"entries": {"k": {"history": "1D"}, "l": {"history": "999Y"},
+                                           "m": {"history": "INF"}, "n": {"history": "12Wx"}}}),
+    # a ref Entry has no value; unknown Entry fields are left to the server
+    ("add_twin_ledger_entry", {"entries": {"k": {"ref": {"source": "twin"}, "publish": {}}}}),
+    # pydantic v1 coerces a number to str
+    ("add_twin_ledger_entry", {"entries": {"k": {"visibility": 1, "history": None}}}),
+]
+
+
+@pytest.mark.parametrize(("operation", "body"), ACCEPTED)
+def test_a_body_the_server_accepts_passes(operation: str, body: object) -> None:
+    assert validate(body, operation) == body
+
+
+def test_the_first_error_is_the_first_field_in_declaration_order() -> None:
+    body = {"entries": {"good": {"history": "bad"}, "Bad": {}}}
+    with pytest.raises(TTError) as error:
+        validate(body, "add_twin_ledger_entry")
+    assert error.value.description == (
+        f"body::entries->good->history: string does not match regex {HISTORY_REGEX}")
+
+
+def test_within_a_dict_an_items_key_comes_before_its_value_and_items_go_in_order() -> None:
+    body = {"entries": {"a": {"history": "x"}, "B": {"history": "y"}}}
+    with pytest.raises(TTError) as error:
+        validate(body, "add_twin_ledger_entry")
+    assert error.value.description.startswith("body::entries->a->history:")
+    body = {"entries": {"B": {"history": "y"}, "a": {"history": "x"}}}
+    with pytest.raises(TTError) as error:
+        validate(body, "add_twin_ledger_entry")
+    assert error.value.description.startswith("body::entries->__key__:")

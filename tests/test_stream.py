@@ -1,0 +1,222 @@
+"""The streaming validator: each check, each boundary, each precedence rule, bounded memory."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import verdict
+from ttguard import StreamValidator, TTError
+
+QUOTA = (400, 400141, "Request body is too large to process (limit: 65536 bytes).")
+NOT_UTF8 = (400, 400314, "Request body contains invalid characters.")
+NOT_JSON = (400, 400415, "Request body is not a valid JSON.")
+
+
+def json_string_of(size: int) -> bytes:
+    """A valid JSON body of exactly ``size`` bytes."""
+    return b'"' + b"a" * (size - 2) + b'"'
+
+
+def feed_all(validator: StreamValidator, *chunks: bytes) -> object:
+    for chunk in chunks:
+        validator.feed(chunk)
+    return validator.finish()
+
+
+# -- size ---------------------------------------------------------------------------------------
+
+def test_a_body_of_exactly_the_quota_passes() -> None:
+    assert feed_all(StreamValidator(), json_string_of(65536)) == "a" * 65534
+
+
+def test_one_byte_over_the_quota_fails_in_the_feed_that_passes_it() -> None:
+    validator = StreamValidator()
+    validator.feed(json_string_of(65536)[:-1])
+    with pytest.raises(TTError) as error:
+        validator.feed(b'"a')
+    assert verdict(error) == QUOTA
+    assert validator.buffered == 0
+
+
+def test_a_declared_length_over_the_quota_fails_before_any_byte() -> None:
+    with pytest.raises(TTError) as error:
+        StreamValidator(content_length=65537)
+    assert verdict(error) == QUOTA
+
+
+def test_a_declared_length_of_the_quota_passes() -> None:
+    body = json_string_of(65536)
+    assert feed_all(StreamValidator(content_length=65536), body) == "a" * 65534
+
+
+def test_the_quota_is_configurable() -> None:
+    validator = StreamValidator(max_body=10)
+    with pytest.raises(TTError) as error:
+        validator.feed(b"[1,2,3,4,5,6]")
+    assert verdict(error) == (
+        400, 400141, "Request body is too large to process (limit: 10 bytes).")
+
+
+def test_memory_stays_within_the_quota_whatever_is_fed() -> None:
+    validator = StreamValidator()
+    chunk = b" " * 4096
+    held = []
+    with pytest.raises(TTError):
+        for _ in range(10_000):
+            validator.feed(chunk)
+            held.append(validator.buffered)
+    assert max(held) <= 65536
+    assert validator.received == 65536 + 4096
+    assert validator.buffered == 0
+
+
+# -- UTF-8 --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("body", [
+    b'"\xff"', b'"\xc3"', b'"\xed\xa0\x80"', b'"\xc0\xaf"', b'"\xf4\x90\x80\x80"', b'"\xe2\x82"',
+], ids=["invalid byte", "truncated", "encoded surrogate", "overlong", "over U+10FFFF",
+        "truncated 3-byte"])
+def test_a_body_that_is_not_utf8_is_refused(body: bytes) -> None:
+    with pytest.raises(TTError) as error:
+        feed_all(StreamValidator(), body)
+    assert verdict(error) == NOT_UTF8
+
+
+BODY_OF_SPLITTABLE_CHARACTERS = '"é€"'.encode()  # a quote, 2 bytes, 3 bytes, a quote
+
+
+@pytest.mark.parametrize("content_length", [None, len(BODY_OF_SPLITTABLE_CHARACTERS)])
+@pytest.mark.parametrize("split", range(1, len(BODY_OF_SPLITTABLE_CHARACTERS)))
+def test_a_character_split_across_chunks_passes(split: int, content_length: int | None) -> None:
+    body = BODY_OF_SPLITTABLE_CHARACTERS
+    validator = StreamValidator(content_length=content_length)
+    assert feed_all(validator, body[:split], body[split:]) == "é€"
+
+
+def test_a_four_byte_character_one_byte_a_chunk_passes() -> None:
+    body = '["😀", "ż"]'.encode()
+    validator = StreamValidator(content_length=len(body))
+    assert feed_all(validator, *(body[i:i + 1] for i in range(len(body)))) == ["😀", "ż"]
+
+
+def test_with_a_declared_length_bad_utf8_fails_in_its_feed() -> None:
+    validator = StreamValidator(content_length=100)
+    validator.feed(b'{"a": "')
+    with pytest.raises(TTError) as error:
+        validator.feed(b"\xff")
+    assert verdict(error) == NOT_UTF8
+
+
+def test_without_a_declared_length_bad_utf8_waits_for_the_end() -> None:
+    validator = StreamValidator()
+    validator.feed(b'{"a": "\xff')  # the quota could still be passed, and would win
+    with pytest.raises(TTError) as error:
+        validator.finish()
+    assert verdict(error) == NOT_UTF8
+
+
+def test_the_quota_beats_an_earlier_utf8_error() -> None:
+    validator = StreamValidator()
+    validator.feed(b'"\xff')
+    with pytest.raises(TTError) as error:
+        validator.feed(b"a" * 65536)
+    assert verdict(error) == QUOTA
+
+
+# -- JSON ---------------------------------------------------------------------------------------
+
+def test_utf8_beats_an_earlier_json_error() -> None:
+    with pytest.raises(TTError) as error:
+        feed_all(StreamValidator(), b"{{{", b"\xff")
+    assert verdict(error) == NOT_UTF8
+
+
+def test_the_quota_beats_an_earlier_json_error() -> None:
+    validator = StreamValidator()
+    validator.feed(b"{{{")
+    with pytest.raises(TTError) as error:
+        validator.feed(b" " * 65536)
+    assert verdict(error) == QUOTA
+
+
+def test_json_beats_the_schema() -> None:
+    with pytest.raises(TTError) as error:
+        feed_all(StreamValidator("add_twin_ledger_entry"), b'{"entries": ')
+    assert verdict(error) == NOT_JSON
+
+
+@pytest.mark.parametrize("body", [b"", b" \r\n\t "])
+def test_an_empty_body_is_none(body: bytes) -> None:
+    assert feed_all(StreamValidator(), body) is None
+    assert feed_all(StreamValidator("create_twin"), body) is None
+
+
+def test_an_empty_body_misses_the_required_fields() -> None:
+    with pytest.raises(TTError) as error:
+        feed_all(StreamValidator("add_twin_ledger_entry"), b"")
+    assert verdict(error) == (400, 400926, "body::entries: field required")
+
+
+# -- the verdict stays; misuse is a ValueError ----------------------------------------------
+
+def test_a_verdict_is_raised_again_by_feed_and_finish() -> None:
+    validator = StreamValidator(max_body=1)
+    with pytest.raises(TTError) as first:
+        validator.feed(b"[]")
+    with pytest.raises(TTError) as again:
+        validator.feed(b"x")
+    with pytest.raises(TTError) as at_finish:
+        validator.finish()
+    assert first.value is again.value is at_finish.value
+
+
+def test_a_schema_verdict_is_raised_again_by_finish() -> None:
+    validator = StreamValidator("add_twin_ledger_entry")
+    with pytest.raises(TTError) as first:
+        validator.finish()
+    with pytest.raises(TTError) as again:
+        validator.finish()
+    assert first.value is again.value
+
+
+def test_after_finish_feed_is_a_value_error_and_finish_repeats_the_value() -> None:
+    validator = StreamValidator()
+    validator.feed(b"[1]")
+    assert validator.finish() == [1]
+    assert validator.finish() == [1]
+    with pytest.raises(ValueError, match="after finish"):
+        validator.feed(b"x")
+
+
+def test_a_body_longer_than_its_declared_length_is_a_value_error() -> None:
+    validator = StreamValidator(content_length=2)
+    with pytest.raises(ValueError, match="longer than its content_length"):
+        validator.feed(b"[1]")
+
+
+def test_a_body_shorter_than_its_declared_length_is_a_value_error() -> None:
+    validator = StreamValidator(content_length=5)
+    validator.feed(b"[1]")
+    with pytest.raises(ValueError, match="ended after 3 of the 5 bytes"):
+        validator.finish()
+
+
+@pytest.mark.parametrize("chunk", ["text", 1, None, [b"x"]])
+def test_a_chunk_is_bytes_like(chunk: object) -> None:
+    with pytest.raises(TypeError, match="bytes-like"):
+        StreamValidator().feed(chunk)  # type: ignore[arg-type]
+
+
+def test_bytearray_and_memoryview_chunks_are_taken() -> None:
+    assert feed_all(StreamValidator(), bytearray(b"[1,"), memoryview(b"2]"), b"") == [1, 2]  # type: ignore[arg-type]
+
+
+def test_an_unknown_operation_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="unknown Trusted Twin operation 'create_twins'"):
+        StreamValidator("create_twins")
+
+
+@pytest.mark.parametrize("arguments", [{"max_body": -1}, {"content_length": -1}])
+def test_negative_sizes_are_value_errors(arguments: dict[str, int]) -> None:
+    with pytest.raises(ValueError, match="must not be negative"):
+        StreamValidator(**arguments)  # type: ignore[arg-type]
