@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import verdict
+
 from ttguard import TTError, validate
 
 KEY_REGEX = "^[a-z_][0-9a-z_]{0,63}$"
@@ -18,7 +18,8 @@ REFUSED = [
     ("create_twin", {"description": {"a" * 65: 1}}, 400589,
      f"body::description->__key__: string does not match regex {KEY_REGEX}"),
     ("create_twin", {"description": "red"}, 400589, "body::description: value is not a valid dict"),
-    ("create_twin", {"description": [1, 2]}, 400589, "body::description: value is not a valid dict"),
+    ("create_twin", {"description": [1, 2]}, 400589,
+     "body::description: value is not a valid dict"),
     ("create_twin", [1], 400589, "body::__root__: value is not a valid dict"),
     ("create_twin", '"twin"', 400589, "body::__root__: value is not a valid dict"),
     ("add_twin_ledger_entry", {}, 400926, "body::entries: field required"),

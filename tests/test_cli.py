@@ -1,0 +1,70 @@
+"""The command line: verdicts, exit statuses, and the demo over examples/."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ttguard.cli import main
+
+ROOT = Path(__file__).parents[1]
+
+
+def run(*arguments: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "ttguard", *arguments], input=stdin,
+                          capture_output=True, check=False)
+
+
+def test_a_valid_body_is_accepted(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    body = tmp_path / "body.json"
+    body.write_text('{"description": {"a": 1}}')
+    assert main(["validate", "--op", "create_twin", str(body)]) == 0
+    assert capsys.readouterr().out == "accepted: create_twin\n"
+
+
+def test_a_rejection_prints_the_servers_error_body_and_exits_1() -> None:
+    result = run("validate", "--method", "POST", "--path", "/twins", "-",
+                 stdin=b'{"description": {"A": 1}}')
+    assert result.returncode == 1
+    body = json.loads(result.stdout)
+    assert set(body) == {"subcode", "trace", "description"}
+    assert (body["subcode"], body["description"]) == (
+        400589, "body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{0,63}$")
+    assert result.stderr == b"rejected: 400 request_format\n"
+
+
+def test_without_an_operation_only_the_generic_checks_run() -> None:
+    assert run("validate", "-", stdin=b'{"anything": []}').returncode == 0
+    result = run("validate", "--max-body", "4", "-", stdin=b"[1, 2]")
+    assert json.loads(result.stdout)["subcode"] == 400141
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["validate", "--op", "nope", "-"], "unknown operation 'nope'"),
+    (["validate", "--method", "GET", "--path", "/nowhere", "-"], "no operation is GET /nowhere"),
+    (["validate", "--max-body", "-1", "-"], "--max-body must not be negative"),
+    (["validate", "/no/such/file.json"], "cannot read /no/such/file.json"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_usage_errors_exit_2_with_a_message(arguments: list[str], message: str) -> None:
+    result = run(*arguments)
+    assert result.returncode == 2
+    assert message in result.stderr.decode()
+
+
+def test_ops_lists_every_operation() -> None:
+    lines = run("ops").stdout.decode().splitlines()
+    assert len(lines) == 85
+    assert lines[0].split() == ["GET", "/account", "get_account"]
+
+
+def test_the_demo_gives_every_expected_verdict() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "demo.py")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+    assert "unexpected" not in result.stdout
+    assert len(result.stdout.splitlines()) == 1 + len(list((ROOT / "examples").glob("*.json")))
