@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from conftest import verdict
+
 from ttguard import TTError, validate
 
 NOT_JSON = (400, 400415, "Request body is not a valid JSON.")
@@ -15,7 +15,7 @@ NOT_JSON = (400, 400415, "Request body is not a valid JSON.")
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_numbers_are_accepted_as_pythons_json_does(literal: str) -> None:
     value = validate(f'{{"x": {literal}}}')
-    assert isinstance(value, dict) and math.isnan(value["x"]) or math.isinf(value["x"])
+    assert (isinstance(value, dict) and math.isnan(value["x"])) or math.isinf(value["x"])
 
 
 def test_a_leading_byte_order_mark_is_skipped() -> None:

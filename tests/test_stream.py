@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import verdict
+
 from ttguard import StreamValidator, TTError
 
 QUOTA = (400, 400141, "Request body is too large to process (limit: 65536 bytes).")
