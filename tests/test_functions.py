@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-
 from conftest import verdict
+
 from ttguard import TTError, avalidate, validate
 
 GIB = 1 << 30
