@@ -64,8 +64,14 @@ ACCEPTED = [
     # every printed variant of the Entry key regex, and the likely intended one
     ("add_twin_ledger_entry", {"entries": {"_private": {}, "a" * 128: {}, "a-b": {},
                                            "a_b-c_d": {}, "x1-y2_z3": {}, "a-b.anything": {}}}),
+    # the unanchored printed variant is searched for, as pydantic v2 would
+    ("add_twin_ledger_entry", {"entries": {"Key_x": {}, "a.b-c": {}}}),
+    # the history alternation is unanchored as printed
     ("add_twin_ledger_entry", {"entries": {"k": {"history": "1D"}, "l": {"history": "999Y"},
-                                           "m": {"history": "INF"}, "n": {"history": "12Wx"}}}),
+                                           "m": {"history": "INF"}, "n": {"history": "12Wx"},
+                                           "o": {"history": "xINF"}}}),
+    # Python's $ also matches before a final newline
+    ("create_twin", {"description": {"colour\n": "red"}}),
     # a ref Entry has no value; unknown Entry fields are left to the server
     ("add_twin_ledger_entry", {"entries": {"k": {"ref": {"source": "twin"}, "publish": {}}}}),
     # pydantic v1 coerces a number to str

@@ -11,9 +11,11 @@ The server validates requests with pydantic v1 models (its descriptions carry py
   checks that follow it (pattern, length, bounds) look only at values of the JSON type they
   are about, so a coerced value is never refused by them.
 
-``pattern`` keeps the server's regex semantics, not ECMA 262's: Python's ``re.match`` (anchored
-at the start only, ``$`` also matching before a final newline), run by the ``regex`` package with
-a timeout; a pattern that times out accepts, since only the server can then decide.
+``pattern`` is JSON Schema's unanchored search, anchored only as printed, with Python's regex
+syntax (``$`` also matches before a final newline), run by the ``regex`` package with a timeout.
+pydantic v1 matches at the start (``re.match``), pydantic v2 searches with Rust's ``regex``
+(whose ``$`` is the end only); a Python search accepts everything either accepts. A pattern that
+times out accepts, since only the server can then decide.
 
 **Order of errors.** pydantic reports a model's fields in declaration order, a dict's items in
 their order (each key before its value), a list's items in order. Each container keyword below
@@ -145,7 +147,7 @@ def pattern(validator: Any, checked: str, instance: Any, schema: Any) -> Iterato
     if not isinstance(instance, str):
         return
     try:
-        matched = _compiled(checked).match(instance, timeout=REGEX_TIMEOUT)
+        matched = _compiled(checked).search(instance, timeout=REGEX_TIMEOUT)
     except TimeoutError:
         return
     if matched is None:
