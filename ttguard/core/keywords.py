@@ -196,7 +196,8 @@ def minimum(validator: Any, limit: float, instance: Any, schema: Any) -> Iterato
 
 
 def _same(left: object, right: object) -> bool:
-    return type(left) is type(right) and left == right
+    # JSON equality: 1 equals 1.0, but true is not 1.
+    return isinstance(left, bool) is isinstance(right, bool) and left == right
 
 
 def _permitted(values: Iterable[object]) -> str:

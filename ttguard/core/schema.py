@@ -11,7 +11,9 @@ e.g. ``body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{
 error on a location's root value itself is placed at pydantic's ``__root__``. A missing field is
 ``400926 field_required``; every other schema error ``400589 request_format``.
 
-Cost: one pass over the value, linear in its size; a validator is built once per operation.
+Cost: a valid request is usually proven so by the compiled fast path
+(:mod:`ttguard.core.fastpath`); otherwise one pass over the value, linear in its size, collects
+the errors. Each validator is built once per operation, on first use.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from jsonschema.exceptions import ValidationError
 
 from .catalogue import request_schema
 from .errors import Subcode, TTError
+from .fastpath import fast_valid
 from .keywords import KEYWORDS, MISSING_FIELD, rank
 
-__all__ = ["RequestValidator", "check_request", "describe"]
+__all__ = ["RequestValidator", "check_request", "describe", "first_error"]
 
 #: A jsonschema validator class speaking the server's rules and words.
 RequestValidator = validators.extend(Draft202012Validator, KEYWORDS)
@@ -49,15 +52,23 @@ def describe(error: ValidationError) -> TTError:
     return TTError(subcode, f"{location}::{where}: {error.message}")
 
 
+def first_error(operation: str, request: Mapping[str, object]) -> TTError | None:
+    """The server's answer to the request's first schema error, by the exact path alone."""
+    validator = _validator(operation)
+    if validator is None:
+        return None
+    first = min(validator.iter_errors(dict(request)), key=rank, default=None)
+    return None if first is None else describe(first)
+
+
 def check_request(operation: str, request: Mapping[str, object]) -> None:
     """Raise the server's answer if ``request`` breaks the operation's schema.
 
     ``request`` holds the parts known so far, any of ``"path"``, ``"query"`` and ``"body"``;
     an operation without a schema accepts anything.
     """
-    validator = _validator(operation)
-    if validator is None:
+    if fast_valid(operation, request):
         return
-    first = min(validator.iter_errors(dict(request)), key=rank, default=None)
-    if first is not None:
-        raise describe(first)
+    error = first_error(operation, request)
+    if error is not None:
+        raise error

@@ -20,8 +20,9 @@ Goals:
 * **Bounded memory.** At most ``max_body`` bytes are kept, whatever is fed: the chunk that
   passes the quota is not kept, and nothing is accepted after a verdict.
 * **Linear time.** Each byte is counted once and UTF-8-checked at most once while streaming
-  (in C); the bounded buffer is decoded and parsed once, in C, by :meth:`finish`. Chunk size
-  does not change the cost beyond a constant per call.
+  (in C); the bounded buffer is parsed once by :meth:`finish`, by ``orjson`` where it can vouch
+  for the value, else decoded and parsed by ``json.loads`` (see :mod:`ttguard.core.fastpath`).
+  Chunk size does not change the cost beyond a constant per call.
 
 Operations: ``feed(chunk)`` any number of times, then ``finish()`` once, which returns the
 parsed JSON value (``None`` for an empty body). Once a verdict is reached it stays: ``feed``
@@ -35,6 +36,7 @@ from collections.abc import Mapping
 
 from .catalogue import operation as find_operation
 from .errors import Subcode, TTError
+from .fastpath import NOT_PROVEN, fast_parse
 from .routes import Query, parse_query
 from .schema import check_request
 from .syntax import Utf8Checker, decode_utf8, invalid_characters, is_blank, parse_json
@@ -145,8 +147,10 @@ class StreamValidator:
 
     def _judge(self) -> object:
         """The verdict on the whole body, which fits the quota."""
-        text = decode_utf8(self._buffer)
-        value = None if is_blank(text) else parse_json(text)
+        value = fast_parse(self._buffer)
+        if value is NOT_PROVEN:
+            text = decode_utf8(self._buffer)
+            value = None if is_blank(text) else parse_json(text)
         if self.operation is not None:
             # An empty body is judged as an empty object: its required fields are missing.
             body = {} if value is None else value
