@@ -2,9 +2,11 @@
 
 Data, not code: ``schemas/operations.json`` lists the operations of the official ``trustedtwin``
 client (name, method, path template, path defaults); ``schemas/<operation>.json`` is the JSON
-Schema of one operation's request, ``{"path": ..., "query": ..., "body": ...}``. The folder is
-shipped inside the wheel and read with ``importlib.resources``; each file is read at most once,
-on first use, so importing ttguard reads nothing.
+Schema of one operation's request, ``{"path": ..., "query": ..., "body": ...}``, whose
+references to ``_common.json#/$defs/<name>`` (definitions shared by many operations) are inlined
+as it is loaded, so each validator sees one self-contained schema. The folder is shipped inside
+the wheel and read with ``importlib.resources``; each file is read at most once, on first use,
+so importing ttguard reads nothing.
 """
 
 from __future__ import annotations
@@ -51,6 +53,28 @@ def operation(name: str) -> Operation:
             f"unknown Trusted Twin operation {name!r} (`ttguard ops` lists them)") from None
 
 
+_COMMON = "_common.json#/$defs/"
+
+
+@cache
+def _common_definitions() -> dict[str, Any]:
+    definitions: dict[str, Any] = _read("_common.json")["$defs"]
+    return definitions
+
+
+def _inlined(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_inlined(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    reference = node.get("$ref")
+    if isinstance(reference, str) and reference.startswith(_COMMON):
+        definition = _common_definitions()[reference.removeprefix(_COMMON)]
+        siblings = {key: value for key, value in node.items() if key != "$ref"}
+        return {**_inlined(definition), **_inlined(siblings)}
+    return {key: _inlined(value) for key, value in node.items()}
+
+
 @cache
 def request_schema(name: str) -> dict[str, Any] | None:
     """The JSON Schema of an operation's request, or ``None`` where the catalogue has none."""
@@ -58,5 +82,5 @@ def request_schema(name: str) -> dict[str, Any] | None:
     source = resources.files("ttguard") / "schemas" / f"{name}.json"
     if not source.is_file():
         return None
-    schema: dict[str, Any] = _read(f"{name}.json")
+    schema: dict[str, Any] = _inlined(_read(f"{name}.json"))
     return schema

@@ -178,17 +178,30 @@ def format_(validator: Any, name: str, instance: Any, schema: Any) -> Iterator[A
 # -- numbers -----------------------------------------------------------------------------------
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _as_number(value: object) -> float | None:
+    """The number pydantic would compare with a bound: numbers, and numeric strings (a query
+    parameter is always a string); ``None`` for what the type check judges instead."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
 
 
 def maximum(validator: Any, limit: float, instance: Any, schema: Any) -> Iterator[Any]:
-    if _is_number(instance) and instance > limit:
+    number = _as_number(instance)
+    if number is not None and number > limit:
         yield ValidationError(f"ensure this value is less than or equal to {limit}")
 
 
 def minimum(validator: Any, limit: float, instance: Any, schema: Any) -> Iterator[Any]:
-    if _is_number(instance) and instance < limit:
+    number = _as_number(instance)
+    if number is not None and number < limit:
         yield ValidationError(f"ensure this value is greater than or equal to {limit}")
 
 
