@@ -30,7 +30,8 @@ def test_deeply_nested_objects_in_a_description_are_not_json() -> None:
     assert verdict(error) == NOT_JSON
 
 
-@pytest.mark.parametrize("body", [b"-" + b"9" * 5000, b'{"description": {"n": ' + b"1" * 5000 + b"}}"])
+@pytest.mark.parametrize("body", [
+    b"-" + b"9" * 5000, b'{"description": {"n": ' + b"1" * 5000 + b"}}"])
 def test_integers_of_5000_digits_are_not_json(body: bytes) -> None:
     with pytest.raises(TTError) as error:
         validate(body, "create_twin")
