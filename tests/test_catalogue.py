@@ -294,3 +294,21 @@ LENIENT: list[tuple[str, dict[str, Any]]] = [
 @pytest.mark.parametrize(("operation", "request_"), LENIENT)
 def test_a_lenient_reading_passes(operation: str, request_: dict[str, Any]) -> None:
     assert run(operation, request_) == request_.get("body")
+
+
+CORPUS = [json.loads(line) for line in
+          (Path(__file__).parent / "data" / "valid_corpus.jsonl").read_text().splitlines()]
+
+
+def test_the_corpus_of_realistic_valid_requests_is_large_and_varied() -> None:
+    assert len(CORPUS) >= 100
+    assert len({request_["operation"] for request_ in CORPUS}) >= 10
+
+
+@pytest.mark.parametrize("request_", CORPUS, ids=[f"{i}-{r['operation']}" for i, r in
+                                                  enumerate(CORPUS)])
+def test_no_realistic_valid_request_is_rejected(request_: dict[str, Any]) -> None:
+    body = request_.get("body")
+    for serialised in (json.dumps(body), json.dumps(body, ensure_ascii=False)):
+        assert validate(serialised, request_["operation"], path_params=request_.get("path"),
+                        query=request_.get("query")) == body
