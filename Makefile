@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint clean
+.PHONY: test demo lint fuzz clean
+
+FUZZ_SECONDS ?= 300
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +23,10 @@ test: lint
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+
+# The streaming law (tests/test_properties.py) on many more requests, for FUZZ_SECONDS.
+fuzz: $(STAMP)
+	$(BIN)/python fuzz/run.py $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

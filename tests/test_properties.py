@@ -2,25 +2,36 @@
 
 * Any split of a body into chunks gives the same verdict as the whole body in one chunk.
 * The streaming verdict equals that of a plain buffered reference pipeline written here:
-  ``len`` check, ``bytes.decode``, ``json.loads``, then the operation's schema.
+  ``len`` check, ``bytes.decode``, ``json.loads``, then the operation's schema by the exact
+  (jsonschema) path alone, so the fast path is checked against it too.
+
+Requests cover every operation with a schema, with path and query parameters. ``make fuzz``
+runs the same law for longer (``fuzz/run.py``).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
+from typing import Any
+from urllib.parse import urlencode
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from ttguard import StreamValidator, TTError
-from ttguard.core.schema import check_request
+from ttguard import StreamValidator, TTError, operations
+from ttguard.core.catalogue import request_schema
+from ttguard.core.routes import parse_query
+from ttguard.core.schema import first_error
 
-OPERATIONS = [None, "create_twin", "add_twin_ledger_entry"]
+OPERATIONS: list[str | None] = [None, *(name for name in operations() if request_schema(name))]
 Verdict = tuple[object, str]
+Request = dict[str, Any]
 
 
-def reference_verdict(body: bytes, operation: str | None, max_body: int) -> Verdict:
+def reference_verdict(body: bytes, operation: str | None, max_body: int,
+                      parameters: Request) -> Verdict:
     """The buffered pipeline a user would write, step by step in the server's order."""
     if len(body) > max_body:
         return 400141, f"Request body is too large to process (limit: {max_body} bytes)."
@@ -36,18 +47,19 @@ def reference_verdict(body: bytes, operation: str | None, max_body: int) -> Verd
         except (ValueError, RecursionError):
             return 400415, "Request body is not a valid JSON."
     if operation is not None:
-        try:
-            body_value = {} if value is None else value
-            check_request(operation, {"path": {}, "query": {}, "body": body_value})
-        except TTError as error:
+        request = {"path": parameters["path"], "query": parse_query(parameters["query"]),
+                   "body": {} if value is None else value}
+        error = first_error(operation, request)
+        if error is not None:
             return error.subcode, error.description
     return "accepted", json.dumps(value)
 
 
 def streamed_verdict(chunks: list[bytes], operation: str | None, max_body: int,
-                     content_length: int | None) -> Verdict:
+                     content_length: int | None, parameters: Request) -> Verdict:
     try:
-        validator = StreamValidator(operation, max_body=max_body, content_length=content_length)
+        validator = StreamValidator(operation, max_body=max_body, content_length=content_length,
+                                    path_params=parameters["path"], query=parameters["query"])
         for chunk in chunks:
             validator.feed(chunk)
         return "accepted", json.dumps(validator.finish())
@@ -61,20 +73,45 @@ def split(body: bytes, cuts: list[int]) -> list[bytes]:
     return [body[start:end] for start, end in itertools.pairwise(edges)]
 
 
-json_keys = st.one_of(st.from_regex(r"[a-z_][0-9a-z_]{0,8}", fullmatch=True), st.text(max_size=6))
+UUID = "e834214a-e13d-412b-ffd6-911ab58c8733"
+PLAUSIBLE = ["1D", "INF", "0D", "x", "red", "ab", "cancel", "access_optimized", "RFID#1", "a/b.pdf",
+             "personal", UUID, "K", "true", "12", "-1", "1001", "1e3"]
+json_keys = st.one_of(st.from_regex(r"[a-z_][0-9a-z_]{0,8}", fullmatch=True), st.text(max_size=6),
+                      st.sampled_from(PLAUSIBLE))
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10)
+    | st.sampled_from(PLAUSIBLE),
     lambda children: (st.lists(children, max_size=4)
                       | st.dictionaries(json_keys, children, max_size=4)),
     max_leaves=12,
 )
-request_like = st.fixed_dictionaries({}, optional={
-    "description": st.dictionaries(json_keys, json_values, max_size=4) | json_values,
-    "entries": st.dictionaries(json_keys, st.fixed_dictionaries({}, optional={
-        "value": json_values,
-        "visibility": st.none() | st.text(max_size=8),
-        "history": st.sampled_from(["1D", "INF", "0D", "12W", "x"]) | json_values,
-    }) | json_values, max_size=4),
+
+
+def field_names(schema: Any) -> set[str]:
+    """Every property name a schema declares, at any depth."""
+    if isinstance(schema, list):
+        return set().union(*(field_names(item) for item in schema))
+    if not isinstance(schema, dict):
+        return set()
+    declared = schema.get("properties")
+    found = set(declared) if isinstance(declared, dict) else set()
+    return found.union(*(field_names(value) for value in schema.values()))
+
+
+FIELDS = sorted(set().union(*(field_names(request_schema(name)) for name in OPERATIONS if name))
+                - {"path", "query", "body"})
+request_like = st.recursive(
+    st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=4),
+    lambda children: st.dictionaries(st.sampled_from(FIELDS) | json_keys, children, max_size=3),
+    max_leaves=8,
+)
+parameters = st.fixed_dictionaries({
+    "path": st.dictionaries(
+        st.sampled_from(["twin", "ledger", "identity", "doc_name", "color", "batch"]),
+        st.sampled_from(PLAUSIBLE) | st.text(max_size=6), max_size=3),
+    "query": st.lists(st.tuples(st.sampled_from(["count", "limit", "details", "offset", "ge",
+                                                 "show_public", "entries"]),
+                                st.sampled_from(PLAUSIBLE)), max_size=3).map(urlencode),
 })
 
 
@@ -92,16 +129,25 @@ def bodies(draw: st.DrawFn) -> bytes:
     return body
 
 
-@settings(max_examples=400, deadline=None)
+#: How many requests the law was checked on in this process (the fuzz run reports it).
+checked = 0
+#: Requests per run: a short pass in the test suite, a long one in ``make fuzz``.
+EXAMPLES = int(os.environ.get("TTGUARD_LAW_EXAMPLES", "400"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(body=bodies(), cuts=st.lists(st.integers(0, 10_000), max_size=8),
-       operation=st.sampled_from(OPERATIONS),
+       operation=st.sampled_from(OPERATIONS), parameters=parameters,
        max_body=st.just(65536) | st.just(65536) | st.integers(0, 300),
        declare_length=st.booleans())
 def test_any_chunking_agrees_with_the_whole_body_and_the_reference(
-        body: bytes, cuts: list[int], operation: str | None, max_body: int,
-        declare_length: bool) -> None:
+        body: bytes, cuts: list[int], operation: str | None, parameters: Request,
+        max_body: int, declare_length: bool) -> None:
+    global checked
+    checked += 1
     content_length = len(body) if declare_length else None
-    streamed = streamed_verdict(split(body, cuts), operation, max_body, content_length)
+    streamed = streamed_verdict(split(body, cuts), operation, max_body, content_length,
+                                parameters)
     event(f"verdict {streamed[0]}")
-    assert streamed == streamed_verdict([body], operation, max_body, None)
-    assert streamed == reference_verdict(body, operation, max_body)
+    assert streamed == streamed_verdict([body], operation, max_body, None, parameters)
+    assert streamed == reference_verdict(body, operation, max_body, parameters)
