@@ -3,7 +3,8 @@
 ``ttguard validate [--op NAME | --method M --path P] FILE|-`` checks one request body (read in
 chunks, so a huge file stops at the quota) and prints the verdict: on a rejection, the server's
 error body as JSON on stdout and exit status 1; on success, ``accepted`` and exit status 0.
-``ttguard ops`` lists the operations. Usage errors exit with status 2.
+``ttguard ops`` lists the operations. ``ttguard serve --upstream URL`` runs the validating
+gateway (:mod:`ttguard.gateway`, with the ``gateway`` extra). Usage errors exit with status 2.
 """
 
 from __future__ import annotations
@@ -70,6 +71,22 @@ def _ops(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if arguments.max_body < 0:
+        parser.error("--max-body must not be negative")
+    try:
+        # Imported here: the gateway needs the optional starlette, uvicorn and httpx.
+        from . import gateway
+    except ImportError as error:
+        parser.error(f"`ttguard serve` needs the gateway extra, "
+                     f"pip install 'ttguard[gateway]' ({error})")
+    gateway.serve(arguments.upstream, host=arguments.host, port=arguments.port,
+                  prefix=arguments.prefix, max_body=arguments.max_body,
+                  require_authorization=arguments.require_authorization,
+                  timeout=arguments.timeout)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ttguard",
@@ -88,6 +105,21 @@ def _parser() -> argparse.ArgumentParser:
 
     ops = commands.add_parser("ops", help="list the operations")
     ops.set_defaults(run=_ops)
+
+    serve = commands.add_parser("serve", help="run the validating gateway")
+    serve.add_argument("--upstream", default="https://rest.trustedtwin.com", metavar="URL",
+                       help="the API to forward to (https://rest.trustedtwin.com), "
+                            "or 'local' for the built-in demo echo")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    serve.add_argument("--prefix", default="", help="path the API is served under (none)")
+    serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
+                       help=f"body quota in bytes ({DEFAULT_MAX_BODY})")
+    serve.add_argument("--require-authorization", action="store_true",
+                       help="refuse requests without an Authorization header")
+    serve.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="wait on the upstream at most this long per step (30)")
+    serve.set_defaults(run=_serve)
     return parser
 
 

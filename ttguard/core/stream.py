@@ -103,6 +103,15 @@ class StreamValidator:
         """How many body bytes the validator holds now (never more than ``max_body``)."""
         return len(self._buffer)
 
+    @property
+    def body(self) -> bytes:
+        """The body bytes received so far, exactly as fed; after ``finish()``, the accepted body.
+
+        Empty once a verdict is reached. Adapters that forward an accepted body replay these
+        bytes, so a body is held once.
+        """
+        return bytes(self._buffer)
+
     def feed(self, chunk: Chunk) -> None:
         """Take the next bytes of the body; raise the verdict as soon as it is certain."""
         if self._verdict is not None:
@@ -138,10 +147,9 @@ class StreamValidator:
         try:
             self._value = self._judge()
         except TTError as verdict:
+            self._buffer = bytearray()
             self._verdict = verdict
             raise
-        finally:
-            self._buffer = bytearray()
         self._finished = True
         return self._value
 

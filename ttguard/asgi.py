@@ -1,0 +1,240 @@
+"""The ASGI adapter: :class:`GuardMiddleware` answers bad requests as the Trusted Twin server would.
+
+Put it in front of any ASGI application (a Starlette or FastAPI app, a proxy, a bare callable)
+and each HTTP request for a Trusted Twin operation is checked by the sans-IO core before the
+application sees it. A request the server would refuse is answered here, with the server's
+status and body (``application/json``, ``{"subcode", "trace", "description"}``), and never
+reaches the application; a request the server would accept reaches it unchanged.
+
+Operations, per HTTP request, in this order:
+
+1. **Route**: the method and ``scope["path"]`` (after ``prefix``) name an operation, or the
+   request passes through untouched (with ``reject_unknown``: ``404 not_found``). So does a
+   request for an operation outside ``operations``.
+2. **Authorization** (with ``require_authorization``): no ``Authorization`` header is
+   ``401 unauthorized``, before any body is read.
+3. **Declared size**: a ``Content-Length`` over the quota is ``400141 quota_violation``, before
+   any body is read; a malformed one is ``400793 corrupted_request`` (see :func:`declared_length`).
+4. **Body**: each ``http.request`` message is fed to a :class:`~ttguard.core.StreamValidator` as
+   it arrives; the message that passes the quota, or brings a certain UTF-8 error, is answered
+   at once and nothing more is read. At the end of the body the core judges JSON syntax, then
+   path, query and body against the operation's schema, in the server's order.
+5. **Forward**: the application is called with a ``receive`` that first replays the body, byte
+   for byte, as one ``http.request`` message (``more_body`` false), then hands on whatever the
+   server sends next (``http.disconnect``).
+
+Non-HTTP scopes (``lifespan``, ``websocket``) pass through untouched. A client that disconnects
+before its body ends gets no answer (there is nobody to answer) and the application is not
+called; the middleware starts no task, so nothing outlives the request.
+
+Goals:
+
+* **The server's verdict, no other.** Every rejection is the core's :class:`~ttguard.core.TTError`
+  (or one of the documented answers above), so the middleware and the server agree.
+* **Early and bounded.** A request is refused in the message that makes the verdict certain; the
+  rest of an oversized body is left unread, to the ASGI server, which discards it. At most
+  ``max_body`` bytes of a body are held, in the core, and replayed from there.
+* **Invisible on success.** The application receives the very bytes the client sent, the same
+  scope, and the server's own ``send``.
+
+Complexity: routing costs one step per path segment; each body byte is copied once into the
+core's buffer (replayed from there) and checked in linear time; a request is answered after
+O(``max_body``) bytes at most, whatever its size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Collection, Iterable, MutableMapping
+from typing import Any
+from urllib.parse import quote
+
+from .core import DEFAULT_MAX_BODY, StreamValidator, Subcode, TTError, resolve
+from .core import operations as known_operations
+
+__all__ = [
+    "ASGIApp",
+    "GuardMiddleware",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+    "declared_length",
+    "send_error",
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+#: ASGI request headers: ``(name, value)`` byte pairs, names lowercased.
+Headers = Iterable[tuple[bytes, bytes]]
+
+#: The server's words for a missing ``Authorization`` header (its status-code page's example).
+AUTHORIZATION_NOT_PROVIDED = "Authorization header not provided."
+#: The status-code page's wording of a 404; it prints no example for ``404653``.
+NOT_FOUND = "The requested resource does not exist."
+#: ttguard's words: the server's are unknown, as is the subcode it gives (see declared_length).
+INVALID_CONTENT_LENGTH = "Content-Length header is not valid."
+
+
+async def send_error(send: Send, error: TTError, *, close_connection: bool = False) -> None:
+    """Answer with the server's response to ``error``: its status and its JSON error body.
+
+    ``close_connection`` adds ``Connection: close``, for an answer given before the request's
+    body ended: the server then stops reading a body nobody will use, and the client stops
+    sending it, rather than the server reading and discarding the rest to keep the connection.
+    """
+    body = json.dumps(error.to_dict()).encode("utf-8")
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode("ascii"))]
+    if close_connection:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def declared_length(headers: Headers, max_body: int) -> int | None:
+    """The body size a request declares in ``Content-Length``, or ``None`` if it declares none.
+
+    As RFC 9112 reads it: a ``Transfer-Encoding`` overrides any ``Content-Length``, and repeated
+    values (in one header or several) count as one when they all agree. Anything else (not
+    decimal digits, a sign, values that disagree) is ``400793 corrupted_request``: an HTTP
+    server or proxy refuses such a request with a bare 400 before the API sees it, so the
+    server's own body for it is unknown, and this subcode is the one it names for a request
+    that cannot be read. A length with more digits than ``max_body`` is returned as
+    ``max_body + 1``: over the quota whatever its value, and never handed to ``int()``, which
+    refuses very long digit strings.
+    """
+    values: set[bytes] = set()
+    for name, value in headers:
+        name = name.lower()
+        if name == b"transfer-encoding":
+            return None
+        if name == b"content-length":
+            values.update(part.strip() for part in value.split(b","))
+    if not values:
+        return None
+    if len(values) > 1 or not next(iter(values)).isdigit():
+        raise TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH)
+    digits = next(iter(values)).lstrip(b"0") or b"0"
+    if len(digits) > len(str(max_body)):
+        return max_body + 1
+    return int(digits)
+
+
+def _leaves_body_on_the_wire(scope: Scope) -> bool:
+    """Whether answering before reading the body leaves body bytes in the connection.
+
+    Only an HTTP/1 request that frames a body (a ``Transfer-Encoding``, or a ``Content-Length``
+    other than zero, malformed ones included) does; an HTTP/2 stream ends on its own.
+    """
+    if not scope.get("http_version", "1.1").startswith("1."):
+        return False
+    for name, value in scope["headers"]:
+        name = name.lower()
+        if name == b"transfer-encoding" or (name == b"content-length"
+                                             and value.strip(b" 0") != b""):
+            return True
+    return False
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the whole body in one message, then defers to ``receive``."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
+
+
+class GuardMiddleware:
+    """Answers the requests the Trusted Twin server would refuse, as it would; forwards the rest.
+
+    ``prefix`` is the path the API is mounted under (removed before routing); ``max_body`` the
+    body quota in bytes; ``require_authorization`` refuses a request without an
+    ``Authorization`` header; ``operations`` names the operations to check (``None``: all of
+    them; a request for any other passes through); ``reject_unknown`` answers a request that
+    names no operation with the server's ``404`` instead of passing it through.
+
+    >>> from starlette.applications import Starlette
+    >>> from starlette.middleware import Middleware
+    >>> app = Starlette(middleware=[Middleware(GuardMiddleware, max_body=65536)])
+    """
+
+    def __init__(self, app: ASGIApp, *, prefix: str = "", max_body: int = DEFAULT_MAX_BODY,
+                 require_authorization: bool = False, operations: Collection[str] | None = None,
+                 reject_unknown: bool = False) -> None:
+        if max_body < 0:
+            raise ValueError(f"max_body must not be negative: {max_body}")
+        if operations is not None:
+            unknown = sorted(set(operations) - known_operations().keys())
+            if unknown:
+                raise ValueError(f"unknown Trusted Twin operations: {', '.join(unknown)} "
+                                 "(`ttguard ops` lists them)")
+        self.app = app
+        self.prefix = prefix
+        self.max_body = max_body
+        self.require_authorization = require_authorization
+        self.operations = None if operations is None else frozenset(operations)
+        self.reject_unknown = reject_unknown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # scope["path"] is percent-decoded, and resolve() decodes parameters once more: quote
+        # it back, so a parameter is decoded exactly once, as the application will see it.
+        route = resolve(scope["method"], quote(scope["path"], safe="/"), prefix=self.prefix)
+        if route is None and self.reject_unknown:
+            await send_error(send, TTError(Subcode.NOT_FOUND, NOT_FOUND),
+                             close_connection=_leaves_body_on_the_wire(scope))
+            return
+        if route is None or (self.operations is not None
+                             and route.operation not in self.operations):
+            await self.app(scope, receive, send)
+            return
+        await self._forward_if_accepted(scope, receive, send, route.operation, route.path_params)
+
+    async def _forward_if_accepted(self, scope: Scope, receive: Receive, send: Send,
+                                   operation: str, path_params: dict[str, str]) -> None:
+        """Call the application with the request if the core accepts it, else answer for it."""
+        body_ended = False
+        try:
+            validator = self._validator(scope, operation, path_params)
+            while not body_ended:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk: bytes = message.get("body", b"")
+                body_ended = not message.get("more_body", False)
+                try:
+                    validator.feed(chunk)
+                except ValueError:
+                    # The core refuses a body longer than its Content-Length: a conforming ASGI
+                    # server never delivers one, but a request that cannot be read is no crash.
+                    raise TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH) from None
+            try:
+                validator.finish()
+            except ValueError:
+                # Likewise a body that ends short of its Content-Length.
+                raise TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH) from None
+        except TTError as error:
+            await send_error(send, error, close_connection=not body_ended
+                             and _leaves_body_on_the_wire(scope))
+            return
+        await self.app(scope, _replaying(validator.body, receive), send)
+
+    def _validator(self, scope: Scope, operation: str,
+                   path_params: dict[str, str]) -> StreamValidator:
+        """The request's validator, once the checks that need no body pass (else a TTError)."""
+        headers: list[tuple[bytes, bytes]] = list(scope["headers"])
+        if self.require_authorization and not any(
+                name.lower() == b"authorization" for name, _ in headers):
+            raise TTError(Subcode.UNAUTHORIZED, AUTHORIZATION_NOT_PROVIDED)
+        return StreamValidator(
+            operation, content_length=declared_length(headers, self.max_body),
+            max_body=self.max_body, path_params=path_params,
+            query=scope.get("query_string", b"").decode("latin-1"))

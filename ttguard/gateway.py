@@ -1,0 +1,256 @@
+"""The validating gateway: a reverse proxy to the Trusted Twin API with :class:`GuardMiddleware`.
+
+``create_app(upstream)`` is a Starlette application that forwards each request the middleware
+lets through to ``upstream`` with ``httpx``, and streams the answer back; ``serve()`` runs it with
+uvicorn (``ttguard serve`` on the command line). Needs the ``gateway`` extra.
+
+Forwarding:
+
+* **Target**: the upstream's URL, then the request's path as the client sent it (percent-encoding
+  untouched) less ``prefix``, then its query string. A path outside ``prefix`` has nothing to be
+  forwarded to and gets the server's ``404 not_found``.
+* **Headers** go both ways unchanged, in order and with repeats, except the hop-by-hop ones
+  (RFC 9110 7.6.1, and any a ``Connection`` header names) and the request's ``Host``, which
+  becomes the upstream's. httpx adds none of its defaults (no ``Accept-Encoding``, say), so the
+  upstream sees what the client asked for, and the client gets the upstream's bytes as they
+  were sent (still compressed, if they were).
+* **Bodies are streamed** both ways: the request's as the middleware hands it on (a body it
+  checked is whole already; one it let through unchecked streams as it arrives), the response's
+  as it arrives from upstream.
+* **Upstream failures** get the server's error body: a timeout ``500 response_timeout``
+  (``500159``), any other failure to connect or to read the response head ``500 internal_error``
+  (``500000``); each is logged with its trace. A failure after the response has started cannot
+  change its status: the connection to the client is dropped, so a cut body is never taken for
+  a whole one. One failure does not spoil the next request: the client's pool discards the
+  failed connection.
+
+``create_local_echo_upstream()`` is a **demo** stand-in for the API, for machines without
+internet (``--upstream local``): it runs in-process and answers every request with the bytes it
+received.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from .asgi import NOT_FOUND, ASGIApp, GuardMiddleware, Message, Receive, Scope, Send, send_error
+from .core import DEFAULT_MAX_BODY, Subcode, TTError
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_UPSTREAM",
+    "LOCAL_UPSTREAM",
+    "create_app",
+    "create_local_echo_upstream",
+    "serve",
+]
+
+DEFAULT_UPSTREAM = "https://rest.trustedtwin.com"
+#: The ``upstream`` that selects the in-process demo echo instead of a real server.
+LOCAL_UPSTREAM = "local"
+#: Seconds to wait for the upstream to connect, to accept a chunk, or to send the next bytes.
+DEFAULT_TIMEOUT = 30.0
+
+#: The status-code page's wording of a 500; it prints no example for these subcodes.
+INTERNAL_ERROR = ("The server encountered an internal error and was not able to complete "
+                  "the request.")
+RESPONSE_TIMEOUT = "The server did not respond in time."
+
+#: Headers that describe one connection, not the message (RFC 9110 7.6.1), plus ``Host``.
+_NOT_FORWARDED = frozenset({
+    b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization",
+    b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade",
+})
+#: Where the demo echo seems to live, for URLs and logs; nothing listens there.
+_LOCAL_ECHO_URL = "http://local-echo-upstream.invalid"
+
+logger = logging.getLogger(__name__)
+
+
+def _forwardable(headers: list[tuple[bytes, bytes]], *,
+                 also_drop: frozenset[bytes] = frozenset()) -> list[tuple[bytes, bytes]]:
+    """``headers`` less the hop-by-hop ones, those ``Connection`` names, and ``also_drop``."""
+    named = {token.strip().lower() for name, value in headers if name.lower() == b"connection"
+             for token in value.split(b",")}
+    dropped = _NOT_FORWARDED | named | also_drop
+    return [(name, value) for name, value in headers if name.lower() not in dropped]
+
+
+class _ClientDisconnected(Exception):
+    """The client left while its body was being forwarded."""
+
+
+async def _request_body(first: Message, receive: Receive) -> AsyncIterator[bytes]:
+    """The body chunks of a request, from its first ``http.request`` message on."""
+    message = first
+    while True:
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientDisconnected
+
+
+class _Forwarder:
+    """The ASGI endpoint that sends a request on to the upstream and streams its answer back.
+
+    Its upstream client lives as long as the application: :meth:`lifespan` opens and closes it.
+    """
+
+    def __init__(self, upstream: str, *, prefix: str, timeout: float,
+                 transport: httpx.AsyncBaseTransport | None) -> None:
+        self.upstream = httpx.URL(upstream)
+        self.prefix = prefix.rstrip("/").encode("utf-8")
+        self.timeout = timeout
+        self.transport = transport
+        self.client: httpx.AsyncClient | None = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        """Own the upstream client while the application runs."""
+        # Set-Cookie goes on to the clients; the gateway itself keeps nobody's cookies.
+        keep_no_cookies = CookieJar(DefaultCookiePolicy(allowed_domains=[]))
+        async with httpx.AsyncClient(transport=self.transport, timeout=self.timeout,
+                                     cookies=keep_no_cookies) as client:
+            self.client = client
+            try:
+                yield
+            finally:
+                self.client = None
+
+    def _target(self, scope: Scope) -> httpx.URL | None:
+        """The upstream URL for a request, or ``None`` for a path outside the prefix."""
+        path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        if self.prefix:
+            if path != self.prefix and not path.startswith(self.prefix + b"/"):
+                return None
+            path = path[len(self.prefix):]
+        query: bytes = scope.get("query_string", b"")
+        base_path = self.upstream.raw_path.split(b"?")[0].rstrip(b"/")
+        return self.upstream.copy_with(
+            raw_path=base_path + (path or b"/") + (b"?" + query if query else b""))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.client is None:
+            raise RuntimeError("the gateway's upstream client lives in its lifespan: "
+                               "run the application under a server that runs the lifespan")
+        target = self._target(scope)
+        if target is None:
+            await send_error(send, TTError(Subcode.NOT_FOUND, NOT_FOUND))
+            return
+        first = await receive()
+        if first["type"] == "http.disconnect":
+            return
+        # A body in one message (all a checked body ever is) goes as it is, and httpx gives it
+        # its length; a longer one streams, with the client's Content-Length if it sent one.
+        content: bytes | AsyncIterator[bytes] = (
+            _request_body(first, receive) if first.get("more_body", False)
+            else first.get("body", b""))
+        headers = _forwardable(scope["headers"], also_drop=frozenset({b"host"}))
+        request = httpx.Request(scope["method"], target, headers=headers, content=content)
+        try:
+            response = await self.client.send(request, stream=True)
+        except _ClientDisconnected:
+            return
+        except httpx.TimeoutException as failure:
+            await _answer_failure(send, TTError(Subcode.RESPONSE_TIMEOUT, RESPONSE_TIMEOUT),
+                                  target, failure)
+            return
+        except httpx.TransportError as failure:
+            await _answer_failure(send, TTError(Subcode.INTERNAL_ERROR, INTERNAL_ERROR),
+                                  target, failure)
+            return
+        try:
+            await send({"type": "http.response.start", "status": response.status_code,
+                        "headers": _forwardable(response.headers.raw)})
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.aclose()
+
+
+async def _answer_failure(send: Send, error: TTError, target: httpx.URL,
+                          failure: httpx.TransportError) -> None:
+    logger.warning("upstream request to %s failed (%s: %s); answered %d, trace %s", target,
+                   type(failure).__name__, failure, error.subcode, error.trace)
+    await send_error(send, error)
+
+
+def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_BODY,
+               require_authorization: bool = False, timeout: float = DEFAULT_TIMEOUT,
+               transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
+    """The validating gateway: checks each request as the server would, forwards the good ones.
+
+    ``upstream`` is the API's base URL (:data:`DEFAULT_UPSTREAM` for Trusted Twin), or
+    ``"local"`` for the demo echo (:func:`create_local_echo_upstream`, run in-process).
+    ``prefix``, ``max_body`` and ``require_authorization`` configure the
+    :class:`~ttguard.asgi.GuardMiddleware`; ``prefix`` is also removed before forwarding.
+    ``timeout`` bounds, in seconds, each wait on the upstream: to connect, to take the next
+    request bytes, to give the next response bytes. ``transport`` replaces httpx's network
+    transport (to reach an in-process application, say).
+    """
+    if upstream == LOCAL_UPSTREAM:
+        upstream = _LOCAL_ECHO_URL
+        transport = httpx.ASGITransport(app=create_local_echo_upstream())
+    forwarder = _Forwarder(upstream, prefix=prefix, timeout=timeout, transport=transport)
+    return Starlette(
+        routes=[Route("/{path:path}", forwarder)],
+        middleware=[Middleware(GuardMiddleware, prefix=prefix, max_body=max_body,
+                               require_authorization=require_authorization)],
+        lifespan=forwarder.lifespan)
+
+
+def create_local_echo_upstream() -> ASGIApp:
+    """A **demo** stand-in for the Trusted Twin API, for trying the gateway without internet.
+
+    It is not the API: it checks nothing and stores nothing. It answers a ``POST`` with
+    ``201`` and any other method with ``200``, with the very body it received as an
+    ``application/json`` body, and says what reached it: ``x-echo-method``, ``x-echo-target``
+    (path and query as received), and one ``x-echo-header: <name>: <value>`` per request header.
+    """
+
+    async def local_echo_upstream(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        body = bytearray()
+        more_body = True
+        while more_body:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more_body = message.get("more_body", False)
+        query: bytes = scope.get("query_string", b"")
+        target: bytes = (scope.get("raw_path") or scope["path"].encode("utf-8")) + (
+            b"?" + query if query else b"")
+        headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(body)).encode("ascii")),
+                   (b"x-echo-method", scope["method"].encode("ascii")),
+                   (b"x-echo-target", target)]
+        headers += [(b"x-echo-header", name + b": " + value) for name, value in scope["headers"]]
+        await send({"type": "http.response.start",
+                    "status": 201 if scope["method"] == "POST" else 200, "headers": headers})
+        await send({"type": "http.response.body", "body": bytes(body), "more_body": False})
+
+    return local_echo_upstream
+
+
+def serve(upstream: str = DEFAULT_UPSTREAM, host: str = "127.0.0.1", port: int = 8080,
+          prefix: str = "", *, max_body: int = DEFAULT_MAX_BODY,
+          require_authorization: bool = False, timeout: float = DEFAULT_TIMEOUT,
+          log_level: str = "info") -> None:
+    """Run the gateway (:func:`create_app`) with uvicorn until it is stopped."""
+    app = create_app(upstream, prefix=prefix, max_body=max_body,
+                     require_authorization=require_authorization, timeout=timeout)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
