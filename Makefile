@@ -21,8 +21,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
+# The example bodies through `ttguard validate`, then requests through `ttguard serve`.
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+	$(BIN)/python examples/gateway_demo.py
 
 # The streaming law (tests/test_properties.py) on many more requests, for FUZZ_SECONDS.
 fuzz: $(STAMP)

@@ -68,3 +68,13 @@ def test_the_demo_gives_every_expected_verdict() -> None:
     assert result.returncode == 0, result.stdout
     assert "unexpected" not in result.stdout
     assert len(result.stdout.splitlines()) == 1 + len(list((ROOT / "examples").glob("*.json")))
+
+
+def test_the_gateway_demo_answers_each_request_as_the_server_would() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "gateway_demo.py")],
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    verdicts = [line.split("  ")[-1].split()[:2] for line in result.stdout.splitlines()[1:]]
+    assert verdicts == [["201", "forwarded,"], ["201", "forwarded,"], ["400", "400141"],
+                        ["400", "400314"], ["400", "400415"], ["400", "400589"],
+                        ["400", "400926"], ["400", "400589"], ["401", "401000"]]

@@ -11,7 +11,6 @@ runs the same law for longer (``fuzz/run.py``).
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from typing import Any
@@ -20,6 +19,7 @@ from urllib.parse import urlencode
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import split
 from ttguard import StreamValidator, TTError, operations
 from ttguard.core.catalogue import request_schema
 from ttguard.core.routes import parse_query
@@ -65,12 +65,6 @@ def streamed_verdict(chunks: list[bytes], operation: str | None, max_body: int,
         return "accepted", json.dumps(validator.finish())
     except TTError as error:
         return error.subcode, error.description
-
-
-def split(body: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({cut % (len(body) + 1) for cut in cuts})
-    edges = [0, *points, len(body)]
-    return [body[start:end] for start, end in itertools.pairwise(edges)]
 
 
 UUID = "e834214a-e13d-412b-ffd6-911ab58c8733"

@@ -32,7 +32,7 @@ Goals:
 * **The server's verdict, no other.** Every rejection is the core's :class:`~ttguard.core.TTError`
   (or one of the documented answers above), so the middleware and the server agree.
 * **Early and bounded.** A request is refused in the message that makes the verdict certain; the
-  rest of an oversized body is left unread, to the ASGI server, which discards it. At most
+  rest of an oversized body is left to the ASGI server, which discards it. At most
   ``max_body`` bytes of a body are held, in the core, and replayed from there.
 * **Invisible on success.** The application receives the very bytes the client sent, the same
   scope, and the server's own ``send``.
@@ -79,18 +79,17 @@ NOT_FOUND = "The requested resource does not exist."
 INVALID_CONTENT_LENGTH = "Content-Length header is not valid."
 
 
-async def send_error(send: Send, error: TTError, *, close_connection: bool = False) -> None:
+async def send_error(send: Send, error: TTError) -> None:
     """Answer with the server's response to ``error``: its status and its JSON error body.
 
-    ``close_connection`` adds ``Connection: close``, for an answer given before the request's
-    body ended: the server then stops reading a body nobody will use, and the client stops
-    sending it, rather than the server reading and discarding the rest to keep the connection.
+    An answer given before the request's body ended asks for no ``Connection: close``: closing
+    a socket that still holds unread body bytes resets the connection, and the client may lose
+    the answer with it. The ASGI server reads and discards what is left of the body instead
+    (uvicorn does), holding none of it; a client that reads the answer early stops sending.
     """
     body = json.dumps(error.to_dict()).encode("utf-8")
     headers = [(b"content-type", b"application/json"),
                (b"content-length", str(len(body)).encode("ascii"))]
-    if close_connection:
-        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
@@ -122,22 +121,6 @@ def declared_length(headers: Headers, max_body: int) -> int | None:
     if len(digits) > len(str(max_body)):
         return max_body + 1
     return int(digits)
-
-
-def _leaves_body_on_the_wire(scope: Scope) -> bool:
-    """Whether answering before reading the body leaves body bytes in the connection.
-
-    Only an HTTP/1 request that frames a body (a ``Transfer-Encoding``, or a ``Content-Length``
-    other than zero, malformed ones included) does; an HTTP/2 stream ends on its own.
-    """
-    if not scope.get("http_version", "1.1").startswith("1."):
-        return False
-    for name, value in scope["headers"]:
-        name = name.lower()
-        if name == b"transfer-encoding" or (name == b"content-length"
-                                             and value.strip(b" 0") != b""):
-            return True
-    return False
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
@@ -189,8 +172,7 @@ class GuardMiddleware:
         # it back, so a parameter is decoded exactly once, as the application will see it.
         route = resolve(scope["method"], quote(scope["path"], safe="/"), prefix=self.prefix)
         if route is None and self.reject_unknown:
-            await send_error(send, TTError(Subcode.NOT_FOUND, NOT_FOUND),
-                             close_connection=_leaves_body_on_the_wire(scope))
+            await send_error(send, TTError(Subcode.NOT_FOUND, NOT_FOUND))
             return
         if route is None or (self.operations is not None
                              and route.operation not in self.operations):
@@ -222,8 +204,7 @@ class GuardMiddleware:
                 # Likewise a body that ends short of its Content-Length.
                 raise TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH) from None
         except TTError as error:
-            await send_error(send, error, close_connection=not body_ended
-                             and _leaves_body_on_the_wire(scope))
+            await send_error(send, error)
             return
         await self.app(scope, _replaying(validator.body, receive), send)
 

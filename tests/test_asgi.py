@@ -1,0 +1,209 @@
+"""GuardMiddleware under a real uvicorn on 127.0.0.1, spoken to in raw HTTP/1.1.
+
+Each subcode end to end; an oversized chunked upload answered before the client has sent it
+all; accepted bodies arriving downstream byte-identical, whatever the chunking.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import split
+from tests.servers import (
+    Recorder,
+    Running,
+    read_response,
+    request_head,
+    send_request,
+    uvicorn_server,
+)
+from ttguard.asgi import GuardMiddleware
+
+TWIN = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
+VALID = b'{"description": {"name": "Pump 7", "site": "Gda\xc5\x84sk"}}'
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(scope="module")
+def guarded(recorder: Recorder) -> Iterator[Running]:
+    with uvicorn_server(GuardMiddleware(recorder, require_authorization=True)) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def forget(recorder: Recorder) -> None:
+    recorder.requests.clear()
+    recorder.messages.clear()
+
+
+AUTH = {"Authorization": "secret-key", "Content-Type": "application/json"}
+
+
+def error_of(response: Any) -> tuple[int, int, str]:
+    body = response.json()
+    assert set(body) == {"subcode", "trace", "description"}
+    assert response.headers["content-type"] == "application/json"
+    return response.status, body["subcode"], body["description"]
+
+
+# method, path, body, headers, expected (status, subcode, description)
+END_TO_END: list[tuple[str, str, bytes, dict[str, str], tuple[int, int, str]]] = [
+    ("POST", "/twins", b"x" * 65537, AUTH,
+     (400, 400141, "Request body is too large to process (limit: 65536 bytes).")),
+    ("POST", "/twins", b'{"description": {"name": "\xff"}}', AUTH,
+     (400, 400314, "Request body contains invalid characters.")),
+    ("POST", "/twins", b'{"description": ', AUTH,
+     (400, 400415, "Request body is not a valid JSON.")),
+    ("POST", "/twins", b'{"description": {"Name": 1}}', AUTH,
+     (400, 400589, "body::description->__key__: string does not match regex "
+                   "^[a-z_][0-9a-z_]{0,63}$")),
+    ("POST", f"/twins/{TWIN}/ledgers/personal", b'{"temperature": {"value": 1}}', AUTH,
+     (400, 400926, "body::entries: field required")),
+    ("GET", "/twins/not-a-uuid", b"", AUTH,
+     (400, 400589, "path::twin: value is not a valid uuid")),
+    ("POST", "/twins", VALID, {"Content-Type": "application/json"},
+     (401, 401000, "Authorization header not provided.")),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "headers", "expected"), END_TO_END,
+                         ids=[case[4][2][:40] for case in END_TO_END])
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_each_subcode_end_to_end(guarded: Running, recorder: Recorder, method: str, path: str,
+                                 body: bytes, headers: dict[str, str],
+                                 expected: tuple[int, int, str], framing: str) -> None:
+    chunks = [body[i:i + 1000] for i in range(0, len(body), 1000)]
+    length = len(body) if framing == "content-length" else None
+    response = send_request(guarded, method, path, chunks, headers=headers,
+                            content_length=length)
+    assert error_of(response) == expected
+    assert recorder.requests == []
+
+
+def test_a_declared_length_over_the_quota_is_answered_before_any_body(guarded: Running) -> None:
+    with socket.create_connection((guarded.host, guarded.port), timeout=10) as sock:
+        sock.sendall(request_head("POST", "/twins", {**AUTH, "Content-Length": str(2**30)}))
+        response = read_response(sock)
+    assert error_of(response) == (400, 400141,
+                                  "Request body is too large to process (limit: 65536 bytes).")
+
+
+def test_missing_authorization_is_answered_before_any_body(guarded: Running) -> None:
+    with socket.create_connection((guarded.host, guarded.port), timeout=10) as sock:
+        sock.sendall(request_head("POST", "/twins", {"Content-Length": "100"}))
+        response = read_response(sock)
+    assert error_of(response) == (401, 401000, "Authorization header not provided.")
+
+
+def test_an_oversized_chunked_upload_is_answered_while_the_client_still_sends(
+        guarded: Running) -> None:
+    """The client sees the 400141 while it holds most of a 64 MiB body unsent."""
+    total = 64 * 2**20
+    piece = b"x" * 65536
+    sent = 0
+    with socket.create_connection((guarded.host, guarded.port), timeout=10) as sock:
+        sock.sendall(request_head("POST", "/twins", {**AUTH, "Transfer-Encoding": "chunked"}))
+        readable: list[socket.socket] = []
+        while sent < total and not readable:
+            try:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(piece)
+            readable, _, _ = select.select([sock], [], [], 0)
+        response = read_response(sock)
+    assert sent < total // 4
+    assert error_of(response)[:2] == (400, 400141)
+
+
+def test_a_valid_request_arrives_downstream_byte_identical(guarded: Running,
+                                                          recorder: Recorder) -> None:
+    response = send_request(guarded, "POST", "/twins?x=1", [VALID[:7], VALID[7:]], headers=AUTH)
+    assert (response.status, response.body) == (201, VALID)
+    [(scope, body)] = recorder.requests
+    assert body == VALID
+    assert (scope["path"], scope["query_string"]) == ("/twins", b"x=1")
+    [messages] = recorder.messages
+    assert messages == [{"type": "http.request", "body": VALID, "more_body": False}]
+
+
+def test_unknown_routes_pass_through_unread(guarded: Running, recorder: Recorder) -> None:
+    body = b"\xff not json, not checked"
+    response = send_request(guarded, "POST", "/not/an/operation", [body], headers=AUTH)
+    assert (response.status, response.body) == (201, body)
+
+
+def test_unknown_routes_may_be_refused_with_the_servers_404(recorder: Recorder) -> None:
+    with uvicorn_server(GuardMiddleware(recorder, reject_unknown=True)) as running:
+        response = send_request(running, "GET", "/nothing/here")
+    assert error_of(response) == (404, 404653, "The requested resource does not exist.")
+    assert recorder.requests == []
+
+
+def test_a_prefix_is_removed_before_routing(recorder: Recorder) -> None:
+    with uvicorn_server(GuardMiddleware(recorder, prefix="/api")) as running:
+        bad = send_request(running, "POST", "/api/twins", [b"{"])
+        good = send_request(running, "POST", "/api/twins", [VALID])
+    assert error_of(bad)[:2] == (400, 400415)
+    assert good.status == 201
+    assert [scope["path"] for scope, _ in recorder.requests] == ["/api/twins"]
+
+
+def test_operations_outside_the_chosen_ones_pass_through(recorder: Recorder) -> None:
+    with uvicorn_server(GuardMiddleware(recorder, operations=["get_twin"])) as running:
+        response = send_request(running, "POST", "/twins", [b"{"])
+    assert response.status == 201
+
+
+def test_unknown_operation_names_are_refused_at_construction(recorder: Recorder) -> None:
+    with pytest.raises(ValueError, match="unknown Trusted Twin operations: create_twn"):
+        GuardMiddleware(recorder, operations=["create_twn"])
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=20)
+KEYS = st.from_regex(r"[a-z_][0-9a-z_]{0,20}", fullmatch=True)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(description=st.dictionaries(KEYS, JSON_VALUES, max_size=5),
+       ensure_ascii=st.booleans(), cuts=st.lists(st.integers(0, 10_000), max_size=6))
+def test_accepted_bodies_arrive_byte_identical_whatever_the_chunking(
+        description: dict[str, Any], ensure_ascii: bool, cuts: list[int]) -> None:
+    body = json.dumps({"description": description}, ensure_ascii=ensure_ascii).encode()
+    chunks = split(body, cuts)
+    recorder = _SHARED_RECORDER
+    recorder.requests.clear()
+    response = send_request(_SHARED_SERVER, "POST", "/twins", chunks)
+    assert (response.status, response.body) == (201, body)
+    assert [received for _, received in recorder.requests] == [body]
+
+
+_SHARED_RECORDER = Recorder()
+_SHARED_SERVER: Running
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_server() -> Iterator[None]:
+    """A server for the hypothesis test, which cannot take function-scoped fixtures."""
+    global _SHARED_SERVER
+    with uvicorn_server(GuardMiddleware(_SHARED_RECORDER)) as running:
+        _SHARED_SERVER = running
+        yield
+

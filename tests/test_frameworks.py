@@ -1,0 +1,164 @@
+"""GuardMiddleware mounted the ways the frameworks mount middleware, served by uvicorn.
+
+Plus the ASGI contract on the message level, where a real server cannot choose the messages:
+what the application receives after the body, and a client that leaves mid-body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.servers import Recorder, uvicorn_server
+from ttguard.asgi import GuardMiddleware
+
+TWIN = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
+
+
+async def create_twin(request: StarletteRequest) -> JSONResponse:
+    return JSONResponse({"received": await request.json()}, status_code=201)
+
+
+def starlette_app() -> Starlette:
+    return Starlette(routes=[Route("/twins", create_twin, methods=["POST"])],
+                     middleware=[Middleware(GuardMiddleware, require_authorization=True)])
+
+
+def fastapi_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/twins", status_code=201)
+    async def create(request: Request) -> dict[str, Any]:
+        return {"received": await request.json()}
+
+    @app.get("/twins/{twin}")
+    async def get(twin: str) -> dict[str, str]:
+        return {"twin": twin}
+
+    app.add_middleware(GuardMiddleware, require_authorization=True)
+    return app
+
+
+@pytest.fixture(params=["starlette", "fastapi"])
+def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    app = starlette_app() if request.param == "starlette" else fastapi_app()
+    with uvicorn_server(app) as running, httpx.Client(
+            base_url=running.url, headers={"Authorization": "key"}) as http:
+        yield http
+
+
+def test_a_valid_request_reaches_the_route(client: httpx.Client) -> None:
+    response = client.post("/twins", json={"description": {"name": "Pump 7"}})
+    assert (response.status_code, response.json()) == (
+        201, {"received": {"description": {"name": "Pump 7"}}})
+
+
+def test_a_bad_request_is_answered_by_the_middleware(client: httpx.Client) -> None:
+    response = client.post("/twins", content=b'{"description": {"Name": "Pump 7"}}')
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["subcode"], body["description"]) == (
+        400589, "body::description->__key__: string does not match regex "
+                "^[a-z_][0-9a-z_]{0,63}$")
+
+
+def test_a_streamed_oversized_body_is_refused(client: httpx.Client) -> None:
+    def upload() -> Iterator[bytes]:
+        yield from (b"x" * 4096 for _ in range(32))
+
+    response = client.post("/twins", content=upload())
+    assert (response.status_code, response.json()["subcode"]) == (400, 400141)
+
+
+def test_missing_authorization(client: httpx.Client) -> None:
+    del client.headers["Authorization"]
+    response = client.post("/twins", json={})
+    assert (response.status_code, response.json()["subcode"],
+            response.json()["description"]) == (401, 401000, "Authorization header not provided.")
+
+
+def test_fastapi_path_parameters_are_checked_before_the_route() -> None:
+    with uvicorn_server(fastapi_app()) as running:
+        bad = httpx.get(f"{running.url}/twins/pump-7", headers={"Authorization": "k"})
+        good = httpx.get(f"{running.url}/twins/{TWIN}", headers={"Authorization": "k"})
+    assert (bad.status_code, bad.json()["description"]) == (
+        400, "path::twin: value is not a valid uuid")
+    assert good.json() == {"twin": TWIN}
+
+
+def run_asgi(app: Any, scope: dict[str, Any],
+             incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Call ``app`` with ``incoming`` as its messages; return what it sent."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {"type": "http", "http_version": "1.1", "method": method, "path": path,
+            "raw_path": path.encode(), "query_string": b"", "headers": headers}
+
+
+def test_after_the_body_the_application_receives_the_servers_disconnect() -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(await receive())
+        seen.append(await receive())
+
+    body = b'{"description": {}}'
+    run_asgi(GuardMiddleware(app), http_scope("POST", "/twins", []),
+             [{"type": "http.request", "body": body[:5], "more_body": True},
+              {"type": "http.request", "body": body[5:], "more_body": False}])
+    assert seen == [{"type": "http.request", "body": body, "more_body": False},
+                    {"type": "http.disconnect"}]
+
+
+def test_a_client_that_leaves_mid_body_gets_no_answer_and_reaches_nothing() -> None:
+    recorder = Recorder()
+    sent = run_asgi(GuardMiddleware(recorder), http_scope("POST", "/twins", []),
+                    [{"type": "http.request", "body": b'{"descr', "more_body": True},
+                     {"type": "http.disconnect"}])
+    assert (sent, recorder.requests) == ([], [])
+
+
+def test_other_scopes_pass_through() -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    run_asgi(GuardMiddleware(app), {"type": "websocket", "path": "/twins"}, [])
+    run_asgi(GuardMiddleware(app), {"type": "lifespan"}, [])
+    assert seen == ["websocket", "lifespan"]
+
+
+@pytest.mark.parametrize(("value", "description"), [
+    (b"12x", "Content-Length header is not valid."),
+    (b"5, 6", "Content-Length header is not valid."),
+])
+def test_a_malformed_content_length_is_a_corrupted_request(value: bytes,
+                                                          description: str) -> None:
+    sent = run_asgi(GuardMiddleware(Recorder()),
+                    http_scope("POST", "/twins", [(b"content-length", value)]),
+                    [{"type": "http.request", "body": b"{}", "more_body": False}])
+    assert sent[0]["status"] == 400
+    assert b'"subcode": 400793' in sent[1]["body"]
+    assert description.encode() in sent[1]["body"]

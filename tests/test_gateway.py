@@ -1,0 +1,92 @@
+"""The validating gateway under uvicorn on 127.0.0.1, forwarding to upstreams on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.servers import Recorder, Running, uvicorn_server
+from ttguard.gateway import INTERNAL_ERROR, RESPONSE_TIMEOUT, create_app
+
+VALID = b'{"description": {"name": "Pump 7"}}'
+
+
+@pytest.fixture(scope="module")
+def local_gateway() -> Iterator[Running]:
+    with uvicorn_server(create_app("local", prefix="/api")) as running:
+        yield running
+
+
+def test_the_demo_upstream_echoes_a_forwarded_request(local_gateway: Running) -> None:
+    response = httpx.post(f"{local_gateway.url}/api/twins?show=1", content=VALID,
+                          headers={"Authorization": "key", "Connection": "keep-alive, x-hop",
+                                   "X-Hop": "1", "X-Kept": "2"})
+    assert (response.status_code, response.content) == (201, VALID)
+    assert response.headers["x-echo-target"] == "/twins?show=1"
+    echoed = {line.split(": ", 1)[0] for line in response.headers.get_list("x-echo-header")}
+    assert {"authorization", "x-kept", "content-length"} <= echoed
+    assert not {"connection", "x-hop"} & echoed
+
+
+def test_a_bad_request_never_reaches_the_upstream(local_gateway: Running) -> None:
+    response = httpx.post(f"{local_gateway.url}/api/twins", content=b'{"description": {"Name": 1}}')
+    assert response.status_code == 400
+    assert "x-echo-target" not in response.headers
+    assert (response.json()["subcode"], response.json()["description"]) == (
+        400589, "body::description->__key__: string does not match regex "
+                "^[a-z_][0-9a-z_]{0,63}$")
+
+
+def test_a_path_outside_the_prefix_is_not_found(local_gateway: Running) -> None:
+    response = httpx.get(f"{local_gateway.url}/elsewhere")
+    assert (response.status_code, response.json()["subcode"]) == (404, 404653)
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[tuple[Running, Recorder]]:
+    recorder = Recorder()
+
+    async def slow_or_recorded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/slow"):
+            await asyncio.sleep(3)
+        await recorder(scope, receive, send)
+
+    with uvicorn_server(slow_or_recorded) as running:
+        yield running, recorder
+
+
+def test_an_upstream_timeout_is_the_servers_500_and_the_next_request_works(
+        upstream: tuple[Running, Recorder]) -> None:
+    running, recorder = upstream
+    with uvicorn_server(create_app(running.url, timeout=0.5)) as gateway:
+        slow = httpx.get(f"{gateway.url}/slow")
+        good = httpx.post(f"{gateway.url}/twins", content=VALID)
+    assert (slow.status_code, slow.json()["subcode"], slow.json()["description"]) == (
+        500, 500159, RESPONSE_TIMEOUT)
+    assert (good.status_code, good.content) == (201, VALID)
+    assert recorder.requests[-1][1] == VALID
+
+
+def test_an_unreachable_upstream_is_the_servers_500() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with uvicorn_server(create_app(f"http://127.0.0.1:{port}")) as gateway:
+        response = httpx.post(f"{gateway.url}/twins", content=VALID)
+    assert (response.status_code, response.json()["subcode"],
+            response.json()["description"]) == (500, 500000, INTERNAL_ERROR)
+
+
+def test_a_streamed_upload_to_an_unchecked_path_is_forwarded_whole(
+        upstream: tuple[Running, Recorder]) -> None:
+    running, recorder = upstream
+    chunks = [bytes([i]) * 100_000 for i in range(5)]
+    with uvicorn_server(create_app(running.url)) as gateway:
+        response = httpx.put(f"{gateway.url}/files/blob", content=iter(chunks))
+    assert response.status_code == 201
+    assert recorder.requests[-1][1] == b"".join(chunks)
