@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint fuzz clean
+.PHONY: test demo lint fuzz load clean
 
 FUZZ_SECONDS ?= 300
 
@@ -29,6 +29,11 @@ demo: $(STAMP)
 # The streaming law (tests/test_properties.py) on many more requests, for FUZZ_SECONDS.
 fuzz: $(STAMP)
 	$(BIN)/python fuzz/run.py $(FUZZ_SECONDS)
+
+# The load and fault tests at full size: 200 concurrent 1 GiB uploads, 10 000 mixed requests.
+load: $(STAMP)
+	TTGUARD_LOAD_CLIENTS=200 TTGUARD_LOAD_BYTES=1073741824 TTGUARD_LOAD_REQUESTS=10000 \
+		$(BIN)/pytest -q -s tests/test_load.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
