@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 os.environ["TTGUARD_LAW_EXAMPLES"] = "2000"
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-import test_properties as laws
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from tests import test_properties as laws
 
 
 def main(seconds: float) -> int:

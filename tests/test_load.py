@@ -79,20 +79,19 @@ def server_process() -> Iterator[tuple[Running, subprocess.Popen[bytes]]]:
         process.wait(10)
 
 
-async def upload(running: Running, total: int, *, pause: float = 0.0,
-                 piece: bytes = CHUNK) -> tuple[int, int]:
-    """Send a chunked body of up to ``total`` bytes until answered; return (status, sent)."""
+async def upload(running: Running, total: int, *,
+                 stop_when_answered: bool = True) -> tuple[int, int]:
+    """Send a chunked body of ``total`` bytes, or less if answered first; return (status, sent)."""
     reader, writer = await asyncio.open_connection(running.host, running.port)
     writer.write(request_head("POST", "/twins", {"Transfer-Encoding": "chunked"}))
     answer = asyncio.ensure_future(reader.readuntil(b"\r\n\r\n"))
+    frame = b"%x\r\n%s\r\n" % (len(CHUNK), CHUNK)
     sent = 0
     try:
-        while sent < total and not answer.done():
-            writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-            sent += len(piece)
+        while sent < total and not (stop_when_answered and answer.done()):
+            writer.write(frame)
+            sent += len(CHUNK)
             await writer.drain()
-            if pause:
-                await asyncio.sleep(pause)
         if sent >= total:
             writer.write(b"0\r\n\r\n")
         head = await asyncio.wait_for(answer, 30)
@@ -125,6 +124,18 @@ def test_concurrent_oversized_uploads_keep_the_server_memory_bounded() -> None:
     assert [status for status, _ in results] == [400] * CLIENTS
     assert max(sent for _, sent in results) < min(UPLOAD_BYTES, 64 * 2**20)
     assert growth < RSS_BOUND
+
+
+def test_a_gigabyte_sent_whole_despite_the_answer_leaves_the_memory_flat() -> None:
+    """A client that ignores the early answer: the server discards the rest as it comes."""
+    with server_process() as (running, process):
+        before = memory_kib(process.pid)
+        status, sent = asyncio.run(upload(running, 2**30, stop_when_answered=False))
+        after = memory_kib(process.pid)
+    growth = (after["VmHWM"] - before["VmRSS"]) * 1024
+    print(f"\n1 GiB sent whole: server peak RSS grew {growth / 2**20:.1f} MiB")
+    assert (status, sent) == (400, 2**30)
+    assert growth < 8 * 2**20
 
 
 def test_slow_clients_hold_no_more_than_their_bytes() -> None:
