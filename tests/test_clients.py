@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import httpx
@@ -286,3 +287,22 @@ def test_which_requests_are_checked(base_url: str, url: str, checked: bool) -> N
 def test_a_base_url_that_is_no_http_url_is_a_value_error(base_url: str) -> None:
     with pytest.raises(ValueError, match="base_url must be an http"):
         RequestGuard(base_url)
+
+
+SAMPLE_ARGUMENTS = {"twin": TWIN, "user": TWIN, "role": TWIN, "account": TWIN, "batch": TWIN,
+                    "handler": TWIN, "ledger": "personal", "identity": "RFID#1",
+                    "doc_name": "manual.pdf", "color": "red", "pin": "1234",
+                    "database": "default", "timeseries": "readings", "index": "sites"}
+
+
+def test_every_endpoint_of_the_official_client_is_recognised() -> None:
+    from trustedtwin.tt_endpoints import ENDPOINTS
+
+    guard = RequestGuard()
+    recognised = {}
+    for name, (method, template, parameters) in ENDPOINTS.items():
+        url = guard.base_url + template.format(
+            *(quote(SAMPLE_ARGUMENTS[parameter], safe="") for parameter in parameters))
+        validator = guard.validator(method, url)
+        recognised[name] = validator.operation if validator else None
+    assert recognised == {name: name for name in ENDPOINTS}
