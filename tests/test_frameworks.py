@@ -162,3 +162,13 @@ def test_a_malformed_content_length_is_a_corrupted_request(value: bytes,
     assert sent[0]["status"] == 400
     assert b'"subcode": 400793' in sent[1]["body"]
     assert description.encode() in sent[1]["body"]
+
+
+def test_an_encoded_slash_stays_inside_its_parameter() -> None:
+    recorder = Recorder()
+    twin = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
+    with uvicorn_server(GuardMiddleware(recorder, reject_unknown=True)) as running:
+        response = httpx.get(f"{running.url}/twins/{twin}/identities/site%2FRFID%231")
+    assert response.status_code == 201
+    [(scope, _)] = recorder.requests
+    assert scope["path"] == f"/twins/{twin}/identities/site/RFID#1"

@@ -123,6 +123,18 @@ def declared_length(headers: Headers, max_body: int) -> int | None:
     return int(digits)
 
 
+def _encoded_path(scope: Scope) -> str:
+    """The request path as sent, percent-encoded: resolve() decodes each parameter once.
+
+    ``raw_path`` keeps an encoded ``/`` inside a parameter (``a%2Fb``) apart from a separator;
+    without it, ``path`` is decoded and quoted back.
+    """
+    raw_path: bytes | None = scope.get("raw_path")
+    if raw_path is not None:
+        return raw_path.decode("latin-1")
+    return quote(scope["path"], safe="/")
+
+
 def _replaying(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that gives the whole body in one message, then defers to ``receive``."""
     pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
@@ -168,9 +180,7 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # scope["path"] is percent-decoded, and resolve() decodes parameters once more: quote
-        # it back, so a parameter is decoded exactly once, as the application will see it.
-        route = resolve(scope["method"], quote(scope["path"], safe="/"), prefix=self.prefix)
+        route = resolve(scope["method"], _encoded_path(scope), prefix=self.prefix)
         if route is None and self.reject_unknown:
             await send_error(send, TTError(Subcode.NOT_FOUND, NOT_FOUND))
             return
