@@ -56,3 +56,24 @@ def test_the_installed_wheel_validates_from_another_directory(
     assert result.stdout.strip() == (
         '[400589, "body::description->__key__: string does not match regex '
         '^[a-z_][0-9a-z_]{0,63}$"]')
+
+
+def test_importing_ttguard_loads_no_heavy_module() -> None:
+    """Import stays cheap: jsonschema (~100 ms), jsonschema_rs and the adapters' libraries load
+    when first needed, not with ``import ttguard``."""
+    heavy = ["jsonschema", "jsonschema_rs", "importlib.resources", "starlette", "httpx",
+             "requests", "aiohttp", "uvicorn"]
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys, ttguard, ttguard.asgi, ttguard.clients; "
+         f"print([name for name in {heavy!r} if name in sys.modules])"],
+        capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_heavy_modules_load_on_first_use() -> None:
+    script = ("import sys, ttguard\n"
+              "try: ttguard.validate(b'{\"description\": 1}', 'create_twin')\n"
+              "except ttguard.TTError as error: print(error.subcode, 'jsonschema' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split() == ["400589", "True"]

@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, Final
 
-import jsonschema_rs
 import orjson
 import regex
 
@@ -67,6 +66,8 @@ def _compiled(operation: str) -> Any | None:
     schema = request_schema(operation)
     if schema is None:
         return None
+    import jsonschema_rs  # 25 ms to import: paid by the first request checked, not on import
+
     try:
         return jsonschema_rs.validator_for(_strict(schema))
     except (ValueError, jsonschema_rs.ValidationError):

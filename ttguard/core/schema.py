@@ -11,9 +11,10 @@ e.g. ``body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{
 error on a location's root value itself is placed at pydantic's ``__root__``. A missing field is
 ``400926 field_required``; every other schema error ``400589 request_format``.
 
-Cost: a valid request is usually proven so by the compiled fast path
-(:mod:`ttguard.core.fastpath`); otherwise one pass over the value, linear in its size, collects
-the errors. Each validator is built once per operation, on first use.
+This is the exact path: the core asks it only about a request the compiled fast path
+(:mod:`ttguard.core.fastpath`) could not prove valid, and imports it only then. Cost: one pass
+over the value, linear in its size, collects the errors. Each validator is built once per
+operation, on first use.
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ from jsonschema.exceptions import ValidationError
 
 from .catalogue import request_schema
 from .errors import Subcode, TTError
-from .fastpath import fast_valid
 from .keywords import KEYWORDS, MISSING_FIELD, rank
 
-__all__ = ["RequestValidator", "check_request", "describe", "first_error"]
+__all__ = ["RequestValidator", "describe", "first_error"]
 
 #: A jsonschema validator class speaking the server's rules and words.
 RequestValidator = validators.extend(Draft202012Validator, KEYWORDS)
@@ -60,15 +60,3 @@ def first_error(operation: str, request: Mapping[str, object]) -> TTError | None
     first = min(validator.iter_errors(dict(request)), key=rank, default=None)
     return None if first is None else describe(first)
 
-
-def check_request(operation: str, request: Mapping[str, object]) -> None:
-    """Raise the server's answer if ``request`` breaks the operation's schema.
-
-    ``request`` holds the parts known so far, any of ``"path"``, ``"query"`` and ``"body"``;
-    an operation without a schema accepts anything.
-    """
-    if fast_valid(operation, request):
-        return
-    error = first_error(operation, request)
-    if error is not None:
-        raise error
