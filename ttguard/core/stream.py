@@ -33,6 +33,7 @@ raises ``ValueError`` while ``finish`` returns the same value.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NoReturn
 
 from .catalogue import operation as find_operation
 from .errors import Subcode, TTError
@@ -108,12 +109,15 @@ class StreamValidator:
         self._verdict: TTError | None = None
         self._value: object = None
         self._finished = False
+        #: Whether feed() takes bytes: no verdict yet, not finished.
+        self._open = True
+        #: Past this count, a body is over its quota or its declared length.
+        self._limit = max_body if content_length is None else content_length
         # UTF-8 is worth checking while streaming only when an error found there can be final.
         self._utf8: Utf8Checker | None = None
         if content_length is not None:
             if content_length > max_body:
-                self._verdict = quota_violation(max_body)
-                raise self._verdict
+                self._reach(quota_violation(max_body))
             self._utf8 = Utf8Checker()
 
     @property
@@ -132,26 +136,40 @@ class StreamValidator:
 
     def feed(self, chunk: Chunk) -> None:
         """Take the next bytes of the body; raise the verdict as soon as it is certain."""
+        # Called once per chunk, so the common case (bytes, within the limit) is kept short:
+        # one-byte chunks must cost a constant, small, time each.
+        if not self._open:
+            self._refuse_feed()
+        if type(chunk) is bytes:
+            size = len(chunk)
+        elif isinstance(chunk, (bytearray, memoryview)):
+            size = memoryview(chunk).nbytes
+        else:
+            raise TypeError(f"a body chunk is bytes-like, not {type(chunk).__name__}")
+        self.received += size
+        if self.received > self._limit:
+            self._pass_limit()
+        if self._utf8 is not None and not self._utf8.check(chunk):
+            self._reach(invalid_characters())
+        self._buffer += chunk
+
+    def _refuse_feed(self) -> NoReturn:
         if self._verdict is not None:
             raise self._verdict
-        if self._finished:
-            raise ValueError("this body is finished: feed() after finish()")
-        if not isinstance(chunk, (bytes, bytearray, memoryview)):
-            raise TypeError(f"a body chunk is bytes-like, not {type(chunk).__name__}")
-        size = memoryview(chunk).nbytes
-        self.received += size
+        raise ValueError("this body is finished: feed() after finish()")
+
+    def _pass_limit(self) -> NoReturn:
         if self.content_length is not None and self.received > self.content_length:
             raise ValueError(f"the body is longer than its content_length of "
                              f"{self.content_length} bytes")
-        if self.received > self.max_body:
-            self._buffer = bytearray()
-            self._verdict = quota_violation(self.max_body)
-            raise self._verdict
-        if self._utf8 is not None and not self._utf8.check(chunk):
-            self._buffer = bytearray()
-            self._verdict = invalid_characters()
-            raise self._verdict
-        self._buffer += chunk
+        self._reach(quota_violation(self.max_body))
+
+    def _reach(self, verdict: TTError) -> NoReturn:
+        """Settle on ``verdict`` for good: drop the body, refuse what follows."""
+        self._buffer = bytearray()
+        self._verdict = verdict
+        self._open = False
+        raise verdict
 
     def finish(self) -> object:
         """The end of the body: return its JSON value (``None`` if empty), or raise the verdict."""
@@ -165,10 +183,9 @@ class StreamValidator:
         try:
             self._value = self._judge()
         except TTError as verdict:
-            self._buffer = bytearray()
-            self._verdict = verdict
-            raise
+            self._reach(verdict)
         self._finished = True
+        self._open = False
         return self._value
 
     def _judge(self) -> object:

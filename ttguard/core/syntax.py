@@ -43,13 +43,18 @@ class Utf8Checker:
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        #: No split character is pending: an ASCII chunk is then UTF-8 with nothing to decode.
+        self._between_characters = True
 
     def check(self, chunk: bytes | bytearray | memoryview) -> bool:
         """Whether the body so far is still UTF-8 (a character split at the end is fine)."""
+        if self._between_characters and not isinstance(chunk, memoryview) and chunk.isascii():
+            return True
         try:
             self._decoder.decode(chunk)
         except UnicodeDecodeError:
             return False
+        self._between_characters = not self._decoder.getstate()[0]
         return True
 
 
