@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint fuzz load clean
+.PHONY: test demo lint fuzz load bench clean
 
 FUZZ_SECONDS ?= 300
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check ttguard tests
+	$(BIN)/ruff check ttguard tests benchmarks examples fuzz
 	$(BIN)/mypy --strict ttguard
 
 test: lint
@@ -34,6 +34,10 @@ fuzz: $(STAMP)
 load: $(STAMP)
 	TTGUARD_LOAD_CLIENTS=200 TTGUARD_LOAD_BYTES=1073741824 TTGUARD_LOAD_REQUESTS=10000 \
 		$(BIN)/pytest -q -s tests/test_load.py
+
+# Every benchmark with its ratios and targets; writes benchmarks/results/latest.{md,json,png}.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

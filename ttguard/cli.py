@@ -4,16 +4,19 @@
 chunks, so a huge file stops at the quota) and prints the verdict: on a rejection, the server's
 error body as JSON on stdout and exit status 1; on success, ``accepted`` and exit status 0.
 ``ttguard ops`` lists the operations. ``ttguard serve --upstream URL`` runs the validating
-gateway (:mod:`ttguard.gateway`, with the ``gateway`` extra). Usage errors exit with status 2.
+gateway (:mod:`ttguard.gateway`, with the ``gateway`` extra). ``ttguard bench [--quick]``, in
+a source checkout, runs the benchmarks under ``benchmarks/``. Usage errors exit with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import BinaryIO
 
 from .core import DEFAULT_MAX_BODY, StreamValidator, TTError, operations, resolve
@@ -87,6 +90,20 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     return 0
 
 
+def _bench(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    # The benchmarks are not part of the package: they run from a source checkout.
+    checkout = Path.cwd()
+    if not (checkout / "benchmarks" / "run.py").is_file():
+        parser.error("`ttguard bench` runs the benchmarks of a source checkout: run it in the "
+                     "project's folder (or `make bench` there)")
+    sys.path.insert(0, str(checkout))
+    options = ["--quick"] if arguments.quick else []
+    if arguments.out is not None:
+        options += ["--out", arguments.out]
+    status: int = importlib.import_module("benchmarks.run").main(options)
+    return status
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ttguard",
@@ -120,6 +137,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                        help="wait on the upstream at most this long per step (30)")
     serve.set_defaults(run=_serve)
+
+    bench = commands.add_parser("bench", help="run the benchmarks (in a source checkout)")
+    bench.add_argument("--quick", action="store_true",
+                       help="tiny sizes: check that the benchmarks run (figures mean nothing)")
+    bench.add_argument("--out", metavar="DIR",
+                       help="where to write the results (benchmarks/results)")
+    bench.set_defaults(run=_bench)
     return parser
 
 

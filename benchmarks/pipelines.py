@@ -1,0 +1,82 @@
+"""What is compared: ttguard, and the baselines a user has without it, over the same bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import fastjsonschema
+from jsonschema import Draft202012Validator
+
+import ttguard
+from ttguard.core.catalogue import request_schema
+
+from .bodies import Case
+
+#: The quota a naive pipeline checks after reading the whole body, as ttguard's default.
+QUOTA = ttguard.DEFAULT_MAX_BODY
+
+
+def _request(case: Case, value: object) -> dict[str, Any]:
+    return {"path": case.path_params, "query": {}, "body": value}
+
+
+def ttguard_check(case: Case) -> Callable[[], object]:
+    """The full check: size, UTF-8, JSON, path and body against the schema."""
+    return lambda: ttguard.validate(case.body, case.operation, path_params=case.path_params)
+
+
+def json_loads(case: Case) -> Callable[[], object]:
+    """Parsing alone, the floor any check stands on."""
+    return lambda: json.loads(case.body)
+
+
+def naive(case: Case) -> Callable[[], object]:
+    """What a user would write: decode, ``json.loads``, ``jsonschema`` (validator built once)."""
+    validator = Draft202012Validator(request_schema(case.operation))
+
+    def check() -> object:
+        value = json.loads(case.body.decode("utf-8"))
+        validator.is_valid(_request(case, value))
+        return value
+
+    return check
+
+
+def fast_json_schema(case: Case) -> Callable[[], object] | None:
+    """``json.loads`` and a ``fastjsonschema``-compiled validator, where the schema compiles."""
+    try:
+        compiled = fastjsonschema.compile(request_schema(case.operation))
+    except fastjsonschema.JsonSchemaDefinitionException:
+        return None
+
+    def check() -> object:
+        value = json.loads(case.body)
+        with contextlib.suppress(fastjsonschema.JsonSchemaValueException):
+            compiled(_request(case, value))
+        return value
+
+    return check
+
+
+def ttguard_stream(chunks: Iterable[bytes], operation: str = "create_twin") -> int:
+    """Feed chunks to the core until its verdict; return the verdict's subcode (0: accepted)."""
+    validator = ttguard.StreamValidator(operation)
+    try:
+        for chunk in chunks:
+            validator.feed(chunk)
+        validator.finish()
+    except ttguard.TTError as error:
+        return error.subcode
+    return 0
+
+
+def naive_buffered(chunks: Iterable[bytes]) -> int:
+    """The naive pipeline on a streamed body: read it all, then check its size."""
+    body = b"".join(chunks)
+    if len(body) > QUOTA:
+        return int(ttguard.Subcode.QUOTA_VIOLATION)
+    json.loads(body.decode("utf-8"))
+    return 0

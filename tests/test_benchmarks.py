@@ -1,0 +1,50 @@
+"""The benchmark code paths, on tiny sizes, so they cannot rot. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks import bodies, pipelines
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_valid_cases_are_valid_and_within_their_size() -> None:
+    for size in (1024, 8192, 65536):
+        for case in bodies.valid_cases(size):
+            assert len(case.body) <= size
+            assert pipelines.ttguard_check(case)() == json.loads(case.body)
+
+
+def test_oversized_bodies_are_lazy_json_of_their_size() -> None:
+    chunks = list(bodies.oversized(200_000))
+    assert sum(map(len, chunks)) == 200_000
+    assert max(map(len, chunks)) <= bodies.CHUNK_SIZE
+    assert json.loads(b"".join(chunks))["description"]["notes"].startswith("x")
+    assert pipelines.ttguard_stream(bodies.oversized(bodies.GiB)) == 400141
+    assert pipelines.naive_buffered(bodies.oversized(200_000)) == 400141
+
+
+def test_the_quick_run_prints_every_section_and_writes_its_results(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ttguard", "bench", "--quick", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    for section in ("Valid bodies", "Oversized bodies", "Chunk sizes", "Middleware under load",
+                    "Targets"):
+        assert section in result.stdout
+    assert {path.name for path in tmp_path.iterdir()} == {"latest.md", "latest.json",
+                                                           "latest.png"}
+    assert len(json.loads((tmp_path / "latest.json").read_text())["targets"]) == 6
+
+
+def test_bench_outside_a_checkout_is_a_usage_error(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "ttguard", "bench"], cwd=tmp_path,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "source checkout" in result.stderr
