@@ -106,15 +106,16 @@ def declared_length(headers: Headers, max_body: int) -> int | None:
     ``max_body + 1``: over the quota whatever its value, and never handed to ``int()``, which
     refuses very long digit strings.
     """
-    values: set[bytes] = set()
+    declared: list[bytes] = []
     for name, value in headers:
-        name = name.lower()
+        # ASGI servers give header names in lowercase.
         if name == b"transfer-encoding":
             return None
         if name == b"content-length":
-            values.update(part.strip() for part in value.split(b","))
-    if not values:
+            declared.append(value)
+    if not declared:
         return None
+    values = {part.strip() for value in declared for part in value.split(b",")}
     if len(values) > 1 or not next(iter(values)).isdigit():
         raise TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH)
     digits = next(iter(values)).lstrip(b"0") or b"0"

@@ -104,6 +104,8 @@ def parse_query(query: Query) -> dict[str, str | list[str]]:
     """A query as a mapping: a name that repeats maps to the list of its values, in order."""
     if not isinstance(query, str):
         return dict(query)
+    if not query:
+        return {}
     parsed: dict[str, str | list[str]] = {}
     for name, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
         earlier = parsed.get(name)

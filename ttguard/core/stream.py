@@ -146,8 +146,8 @@ class StreamValidator:
             size = memoryview(chunk).nbytes
         else:
             raise TypeError(f"a body chunk is bytes-like, not {type(chunk).__name__}")
-        self.received += size
-        if self.received > self._limit:
+        received = self.received = self.received + size
+        if received > self._limit:
             self._pass_limit()
         if self._utf8 is not None and not self._utf8.check(chunk):
             self._reach(invalid_characters())

@@ -31,6 +31,7 @@ INVALID_CHARACTERS = "Request body contains invalid characters."
 NOT_A_VALID_JSON = "Request body is not a valid JSON."
 _JSON_WHITESPACE = " \t\n\r"
 _BOM = "\ufeff"
+_UTF8_DECODER = codecs.getincrementaldecoder("utf-8")
 
 
 def invalid_characters() -> TTError:
@@ -42,7 +43,8 @@ class Utf8Checker:
     """Checks UTF-8 chunk by chunk, in C, keeping at most three bytes of a split character."""
 
     def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        # Made at the first non-ASCII chunk: most bodies never need one.
+        self._decoder: codecs.IncrementalDecoder | None = None
         #: No split character is pending: an ASCII chunk is then UTF-8 with nothing to decode.
         self._between_characters = True
 
@@ -50,6 +52,8 @@ class Utf8Checker:
         """Whether the body so far is still UTF-8 (a character split at the end is fine)."""
         if self._between_characters and not isinstance(chunk, memoryview) and chunk.isascii():
             return True
+        if self._decoder is None:
+            self._decoder = _UTF8_DECODER("strict")
         try:
             self._decoder.decode(chunk)
         except UnicodeDecodeError:
