@@ -129,6 +129,56 @@ VALID: dict[str, dict[str, Any]] = {
     "get_batch": {"path": {"batch": UUID}},
     "update_batch": {"path": {"batch": UUID}, "body": {"status": "cancel"}},
     "delete_batch": {"path": {"batch": UUID}},
+    # users, roles, secrets, tokens (examples from the documentation pages)
+    "create_user": {"body": {"name": "Jane Doe", "role": UUID,
+                             "description": {"company": "Example", "birth_year": 1990},
+                             "activity": {"timeseries": "activity_log"}}},
+    "update_user": {"path": {"user": UUID}, "body": {"name": "Jane-Doe_2"}},
+    "get_user": {"path": {"user": UUID}},
+    "delete_user": {"path": {"user": UUID}},
+    "get_user_secret": {"path": {"user": UUID}},
+    "delete_user_secret": {"path": {"user": UUID}},
+    "update_user_secret": {"path": {"user": UUID}, "body": {"validity_ts": 1647450000.0}},
+    "create_user_secret_pin": {"path": {"user": "333b4bf7-43b6-4df1-927a-9ddbd7336144"},
+                               "body": {"validity_ts": 1647450000.0}},
+    "create_user_secret": {"path": {"account": UUID, "pin": "P700SC"}},
+    "create_user_token": {"body": {"secret_dict": {"device": "sensor 7"},
+                                   "options": ["create", "refresh"], "validity_ts": None}},
+    "create_user_role": {"body": {"name": "Read only", "rules": {
+        "twin": "TWIN.company == USER.company", "entry": None, "identity": None},
+        "statement": {"effect": "allow", "actions": ["get_twin", "get_twin_ledger_entry"]}}},
+    "update_user_role": {"path": {"role": UUID},
+                         "body": {"statement": {"effect": "deny", "actions": None}}},
+    "get_user_role": {"path": {"role": UUID}},
+    "delete_user_role": {"path": {"role": UUID}},
+    # account services
+    "get_database": {"path": {"database": "default"}},
+    "get_database_access": {"path": {"database": UUID}},
+    "update_database": {"path": {"database": "default"}, "body": {"anything": 1}},
+    "update_database_user_access": {"path": {"database": "default", "user": UUID},
+                                    "body": {"timeseries": ["read"], "indexes": [],
+                                             "customer_data": ["write", "read"]}},
+    "update_database_ip_access": {"path": {"database": "default"},
+                                  "body": {"203.0.113.7": "office", "198.51.100.1": None}},
+    "get_timeseries_table": {"path": {"timeseries": "environmental_data"}},
+    "delete_timeseries_table": {"path": {"timeseries": "environmental_data"}},
+    "truncate_timeseries_table": {"path": {"timeseries": "_t0"}},
+    "update_timeseries_table": {"path": {"timeseries": "environmental_data"}, "body": {
+        "retention": "3M", "chunk": "1W",
+        "defaults": {"measurement": "{entry_key}", "dimensions": {"city": "Gdańsk"}}}},
+    "get_indexes_table": {"path": {"index": "sites"}},
+    "delete_indexes_table": {"path": {"index": "sites"}},
+    "truncate_indexes_table": {"path": {"index": "sites"}},
+    "update_indexes_table": {"path": {"index": "sites"}, "body": {
+        "rule": "LEDGER.city != None", "templates": {"city": "{LEDGER.city}"},
+        "properties": {"names": ["city"], "types": ["varchar"]}}},
+    # notifications, usage, downloads
+    "update_notifications_account_access": {"path": {"account": UUID}, "body": {}},
+    "webhook_confirm_subscription": {"path": {"account": UUID}, "query": "token=x"},
+    "webhook_unsubscribe": {"path": {"account": UUID}},
+    "webhook_refresh_subscription": {"path": {"account": UUID}, "body": {"any": "thing"}},
+    "get_user_usage": {"path": {"user": UUID}},
+    "download_doc": {"path": {"account": UUID, "handler": "any handler"}},
 }
 
 
@@ -150,6 +200,10 @@ def test_a_valid_request_passes(operation: str, request_: dict[str, Any]) -> Non
 # -- one broken constraint at a time ------------------------------------------------------
 
 KEY = "^[a-z_][0-9a-z_]{0,63}$"
+NAME = "^[0-9A-Za-z][0-9A-Za-z_ \\-]{0,30}[0-9A-Za-z]$"
+DATABASE = ("^(default|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+            "-[0-9a-fA-F]{12})$")
+PERIOD = "^([1-9][0-9]{0,2}[DWMY])|(INF)$"
 IDENTITY = "[A-Za-z_][0-9A-Za-z_]{0,7}#[0-9A-Za-z_=+-]{1,128}"
 LEDGER = ("^(personal|owner|creator|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
           "[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
@@ -246,6 +300,58 @@ BROKEN: list[tuple[str, dict[str, Any], int, str]] = [
     ("update_batch", {"path": {"batch": UUID}, "body": {"status": "stop"}}, 400589,
      "body::status: value is not a valid enumeration member; permitted: 'cancel'"),
     ("delete_batch", {"path": {"batch": f"{UUID}0"}}, 400589, f"path::batch: {NOT_UUID}"),
+    # users, roles, secrets, tokens
+    ("create_user", {"body": {"name": "Jane"}}, 400926, "body::role: field required"),
+    ("create_user", {"body": {"role": "admin"}}, 400589, f"body::role: {NOT_UUID}"),
+    ("create_user", {"body": {"role": UUID, "name": "-"}}, 400589,
+     f"body::name: string does not match regex {NAME}"),
+    ("create_user", {"body": {"role": UUID, "description": {"Key": 1}}}, 400589,
+     f"body::description->__key__: string does not match regex {KEY}"),
+    ("update_user", {"path": {"user": "jane"}, "body": {}}, 400589, f"path::user: {NOT_UUID}"),
+    ("get_user", {"path": {"user": "x"}}, 400589, f"path::user: {NOT_UUID}"),
+    ("create_user_secret_pin", {"path": {"user": UUID}, "body": {"validity_ts": "soon"}},
+     400589, "body::validity_ts: value is not a valid float"),
+    ("create_user_secret", {"path": {"account": "acme", "pin": "P700SC"}}, 400589,
+     f"path::account: {NOT_UUID}"),
+    ("create_user_token", {"body": {"options": ["delete"]}}, 400589,
+     "body::options->0: value is not a valid enumeration member; permitted: 'create', "
+     "'refresh'"),
+    ("create_user_token", {"body": {"secret_dict": {"A": 1}}}, 400589,
+     f"body::secret_dict->__key__: string does not match regex {KEY}"),
+    ("create_user_role", {"body": {"statement": {"actions": []}}}, 400926,
+     "body::statement->effect: field required"),
+    ("create_user_role", {"body": {"statement": {"effect": "allow"}}}, 400926,
+     "body::statement->actions: field required"),
+    ("create_user_role", {"body": {"statement": {"effect": "permit", "actions": []}}}, 400589,
+     "body::statement->effect: value is not a valid enumeration member; permitted: 'allow', "
+     "'deny'"),
+    ("create_user_role", {"body": {"name": "x"}}, 400589,
+     f"body::name: string does not match regex {NAME}"),
+    ("update_user_role", {"path": {"role": "admin"}, "body": {}}, 400589,
+     f"path::role: {NOT_UUID}"),
+    # account services
+    ("get_database", {"path": {"database": "main"}}, 400589,
+     f"path::database: string does not match regex {DATABASE}"),
+    ("update_database_user_access", {"path": {"database": "default", "user": UUID},
+                                     "body": {"indexes": "read"}}, 400589,
+     "body::indexes: value is not a valid list"),
+    ("update_database_ip_access", {"path": {"database": "default"}, "body": ["1.2.3.4"]},
+     400589, "body::__root__: value is not a valid dict"),
+    ("get_timeseries_table", {"path": {"timeseries": "Environmental"}}, 400589,
+     f"path::timeseries: string does not match regex {KEY}"),
+    ("update_timeseries_table", {"path": {"timeseries": "t"}, "body": {"retention": "0D"}},
+     400589, f"body::retention: string does not match regex {PERIOD}"),
+    ("update_timeseries_table", {"path": {"timeseries": "t"}, "body": {"chunk": "1H"}},
+     400589, f"body::chunk: string does not match regex {PERIOD}"),
+    ("truncate_indexes_table", {"path": {"index": "1sites"}}, 400589,
+     f"path::index: string does not match regex {KEY}"),
+    ("update_indexes_table", {"path": {"index": "sites"}, "body": {"templates": "x"}}, 400589,
+     "body::templates: value is not a valid dict"),
+    # notifications, usage, downloads
+    ("webhook_unsubscribe", {"path": {"account": "acme"}}, 400589, f"path::account: {NOT_UUID}"),
+    ("get_user_usage", {"path": {"user": "me"}}, 400589, f"path::user: {NOT_UUID}"),
+    ("download_doc", {"path": {"account": "acme", "handler": "h"}}, 400589,
+     f"path::account: {NOT_UUID}"),
 ]
 
 
@@ -288,6 +394,16 @@ LENIENT: list[tuple[str, dict[str, Any]]] = [
     ("scan_twins", {"query": "count=%2B100"}),
     # optional fields may be null
     ("attach_twin_doc", {"body": {"doc_name": "d", "handler": "h", "storage_class": None}}),
+    # a user or role name: the old page prints the regex unanchored
+    ("create_user_role", {"body": {"name": "(Read only)"}}),
+    ("create_user", {"body": {"role": UUID, "name": "Jane Doe!"}}),
+    # statement.actions may be null, as in the documented default statement
+    ("create_user_role", {"body": {"statement": {"effect": "deny", "actions": None}}}),
+    # permissions offered for database access changed between doc versions: not checked
+    ("update_database_user_access", {"path": {"database": "default", "user": UUID},
+                                     "body": {"timeseries": ["write"]}}),
+    # the period alternation is unanchored as printed
+    ("update_timeseries_table", {"path": {"timeseries": "t"}, "body": {"retention": "xINF"}}),
 ]
 
 
