@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -92,12 +92,20 @@ def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
         if target != prefix and not target.startswith(prefix + "/"):
             return None
         target = target[len(prefix):]
-    root = _table().get(method.upper())
+    match = _match(method.upper(), target)
+    return None if match is None else Route(match[0], dict(match[1]))
+
+
+@lru_cache(maxsize=4096)
+def _match(method: str, target: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    # Cached: a gateway sees the same few paths again and again. Immutable, so callers of
+    # resolve() get a Route of their own.
+    root = _table().get(method)
     if root is None:
         return None
     params: dict[str, str] = {}
     found = _walk(root, _segments(target), params)
-    return None if found is None else Route(found, params)
+    return None if found is None else (found, tuple(params.items()))
 
 
 def parse_query(query: Query) -> dict[str, str | list[str]]:
