@@ -224,9 +224,9 @@ class GuardMiddleware:
     def _validator(self, scope: Scope, operation: str,
                    path_params: dict[str, str]) -> StreamValidator:
         """The request's validator, once the checks that need no body pass (else a TTError)."""
-        headers: list[tuple[bytes, bytes]] = list(scope["headers"])
+        headers: Headers = scope["headers"]
         if self.require_authorization and not any(
-                name.lower() == b"authorization" for name, _ in headers):
+                name == b"authorization" for name, _ in headers):
             raise TTError(Subcode.UNAUTHORIZED, AUTHORIZATION_NOT_PROVIDED)
         return StreamValidator(
             operation, content_length=declared_length(headers, self.max_body),
