@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -51,14 +51,17 @@ class LoadResult(NamedTuple):
 
 
 @contextlib.contextmanager
-def serving(app: str) -> Iterator[int]:
-    """Run ``benchmarks.load:<app>`` under uvicorn in a subprocess; yield its port."""
+def subprocess_server(
+        command: Callable[[int], list[str]]) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """Run ``command(port)``, a server for 127.0.0.1:port, until the block ends; yield both.
+
+    The port is one the kernel just gave out; the server counts as up once it accepts a
+    connection (within 20 s, or RuntimeError).
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", f"benchmarks.load:{app}", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"], cwd=ROOT)
+    process = subprocess.Popen(command(port), cwd=ROOT)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -67,12 +70,21 @@ def serving(app: str) -> Iterator[int]:
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"uvicorn did not start {app}") from None
+                    raise RuntimeError(f"the server did not start: {command(port)}") from None
                 time.sleep(0.05)
-        yield port
+        yield port, process
     finally:
         process.terminate()
         process.wait(10)
+
+
+@contextlib.contextmanager
+def serving(app: str) -> Iterator[int]:
+    """Run ``benchmarks.load:<app>`` under uvicorn in a subprocess; yield its port."""
+    with subprocess_server(lambda port: [
+            sys.executable, "-m", "uvicorn", f"benchmarks.load:{app}", "--host", "127.0.0.1",
+            "--port", str(port), "--log-level", "warning", "--no-access-log"]) as (port, _):
+        yield port
 
 
 def _request(body: bytes) -> bytes:

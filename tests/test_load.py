@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from benchmarks.load import subprocess_server
 from tests.servers import Recorder, Running, request_head, uvicorn_server
 from ttguard import StreamValidator
 from ttguard.asgi import GuardMiddleware
@@ -39,6 +40,7 @@ CHUNK = b"x" * 65536
 RSS_BOUND = 64 * 2**20
 SERVER = """
 import sys, uvicorn
+from benchmarks.load import subprocess_server
 from tests.servers import Recorder
 from ttguard.asgi import GuardMiddleware
 uvicorn.run(GuardMiddleware(Recorder()), host="127.0.0.1", port=int(sys.argv[1]),
@@ -59,24 +61,9 @@ def memory_kib(pid: int) -> dict[str, int]:
 @contextlib.contextmanager
 def server_process() -> Iterator[tuple[Running, subprocess.Popen[bytes]]]:
     """The guarded recorder under uvicorn in its own process, so its memory can be measured."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.05)
+    with subprocess_server(lambda port: [sys.executable, "-c", SERVER, str(port)]) as (
+            port, process):
         yield Running("127.0.0.1", port), process
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 async def upload(running: Running, total: int, *,
