@@ -31,7 +31,6 @@ from tests.servers import Recorder, Running, request_head, uvicorn_server
 from ttguard import StreamValidator
 from ttguard.asgi import GuardMiddleware
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = int(os.environ.get("TTGUARD_LOAD_CLIENTS", "20"))
 UPLOAD_BYTES = int(os.environ.get("TTGUARD_LOAD_BYTES", str(16 * 2**20)))
 REQUESTS = int(os.environ.get("TTGUARD_LOAD_REQUESTS", "10000"))
@@ -40,7 +39,6 @@ CHUNK = b"x" * 65536
 RSS_BOUND = 64 * 2**20
 SERVER = """
 import sys, uvicorn
-from benchmarks.load import subprocess_server
 from tests.servers import Recorder
 from ttguard.asgi import GuardMiddleware
 uvicorn.run(GuardMiddleware(Recorder()), host="127.0.0.1", port=int(sys.argv[1]),
