@@ -1,15 +1,16 @@
 """The middleware under load: uvicorn on 127.0.0.1, with and without GuardMiddleware.
 
-Each server runs in its own process (``python -m uvicorn benchmarks.load:<app>``); a bounded
-asyncio load generator in this process keeps a fixed number of keep-alive connections busy
-for a fixed number of requests, then stops. Bare and guarded runs alternate, so drift on the
-machine touches both alike.
+Each server runs in its own process (``python -m uvicorn benchmarks.load:<app>``), pinned to
+the last core; a bounded asyncio load generator in this process, pinned to the other cores,
+keeps a fixed number of keep-alive connections busy for a fixed number of requests, then
+stops. Bare and guarded runs alternate, so drift on the machine touches both alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import statistics
 import subprocess
@@ -78,13 +79,35 @@ def subprocess_server(
         process.wait(10)
 
 
+#: With two cores or more, the servers get the last core and the load generator the others,
+#: so that a server's rate is its own, not what the generator leaves it.
+_CORES = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+_SERVER_CORES = set(_CORES[-1:]) if len(_CORES) >= 2 else set()
+_CLIENT_CORES = set(_CORES[:-1]) if len(_CORES) >= 2 else set()
+
+
 @contextlib.contextmanager
 def serving(app: str) -> Iterator[int]:
     """Run ``benchmarks.load:<app>`` under uvicorn in a subprocess; yield its port."""
     with subprocess_server(lambda port: [
             sys.executable, "-m", "uvicorn", f"benchmarks.load:{app}", "--host", "127.0.0.1",
-            "--port", str(port), "--log-level", "warning", "--no-access-log"]) as (port, _):
+            "--port", str(port), "--log-level", "warning", "--no-access-log"]) as (port, process):
+        if _SERVER_CORES:
+            os.sched_setaffinity(process.pid, _SERVER_CORES)
         yield port
+
+
+@contextlib.contextmanager
+def _on_client_cores() -> Iterator[None]:
+    if not _CLIENT_CORES:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, _CLIENT_CORES)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def _request(body: bytes) -> bytes:
@@ -124,7 +147,7 @@ def compare(body: bytes, *, requests: int, connections: int = 8,
             rounds: int = 3) -> dict[str, LoadResult]:
     """Bare and guarded servers under the same load, ``rounds`` times each, alternating."""
     results: dict[str, list[LoadResult]] = {"bare_app": [], "guarded_app": []}
-    with serving("bare_app") as bare, serving("guarded_app") as guarded:
+    with serving("bare_app") as bare, serving("guarded_app") as guarded, _on_client_cores():
         ports = {"bare_app": bare, "guarded_app": guarded}
         for port in ports.values():  # warm up both
             asyncio.run(_drive(port, body, min(requests, 200), connections))
