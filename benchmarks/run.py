@@ -13,13 +13,14 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import bodies, load, pipelines
 from .bodies import GiB, KiB, MiB
-from .measure import median_seconds, peak_bytes
+from .measure import median_seconds, medians, peak_bytes
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -81,11 +82,11 @@ def valid_bodies(report: Report, sizes: list[int]) -> None:
     worst_json, ledger_naive = 0.0, 0.0
     for size in sizes:
         for case in bodies.valid_cases(size):
-            ours = median_seconds(pipelines.ttguard_check(case))
-            floor = median_seconds(pipelines.json_loads(case))
-            naive = median_seconds(pipelines.naive(case))
             compiled = pipelines.fast_json_schema(case)
-            fast = median_seconds(compiled) if compiled else None
+            compared = [pipelines.ttguard_check(case), pipelines.json_loads(case),
+                        pipelines.naive(case), *([compiled] if compiled else [])]
+            ours, floor, naive, *rest = medians(compared)
+            fast = rest[0] if rest else None
             report.data.setdefault("valid", []).append(
                 {"kind": case.kind, "size": len(case.body), "ttguard": ours, "json_loads": floor,
                  "naive": naive, "fastjsonschema": fast})
@@ -108,13 +109,15 @@ def valid_bodies(report: Report, sizes: list[int]) -> None:
 def oversized_bodies(report: Report, sizes: list[int], naive_limit: int) -> None:
     section = "Oversized bodies"
     print(section)
-    figures = {}
-    for size in sizes:
-        def ours(size: int = size) -> int:
-            return pipelines.ttguard_stream(bodies.oversized(size))
+    def ours(size: int) -> Callable[[], int]:
+        return lambda: pipelines.ttguard_stream(bodies.oversized(size))
 
-        assert ours() == 400141
-        time_ours, peak_ours = median_seconds(ours), peak_bytes(ours)
+    # The sizes take turns, as their times are compared with each other.
+    times = medians([ours(size) for size in sizes], repeat=15)
+    figures = {}
+    for size, time_ours in zip(sizes, times, strict=True):
+        assert ours(size)() == 400141
+        peak_ours = peak_bytes(ours(size))
         naive_time = naive_peak = None
         if size <= naive_limit:
             def naive(size: int = size) -> int:
@@ -141,14 +144,11 @@ def chunk_sizes(report: Report, body_size: int, chunk_sizes: list[int]) -> None:
     section = "Chunk sizes (64 kB body)"
     print(section)
     case = bodies.valid_cases(body_size)[0]
-    timings = {}
-    for chunk_size in chunk_sizes:
-        chunks = bodies.split(case.body, chunk_size)
+    def feed(chunks: list[bytes]) -> Callable[[], int]:
+        return lambda: pipelines.ttguard_stream(chunks, case.operation)
 
-        def feed(chunks: list[bytes] = chunks) -> int:
-            return pipelines.ttguard_stream(chunks, case.operation)
-
-        timings[chunk_size] = median_seconds(feed, repeat=5)
+    chunkings = [feed(bodies.split(case.body, chunk_size)) for chunk_size in chunk_sizes]
+    timings = dict(zip(chunk_sizes, medians(chunkings, repeat=5), strict=True))
     whole = timings[max(chunk_sizes)]
     for chunk_size, seconds in timings.items():
         report.row(section, f"{chunk_size} B", _ms(seconds), f"{seconds / whole:.1f}x")
