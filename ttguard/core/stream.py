@@ -109,9 +109,7 @@ class StreamValidator:
         self._verdict: TTError | None = None
         self._value: object = None
         self._finished = False
-        #: Whether feed() takes bytes: no verdict yet, not finished.
-        self._open = True
-        #: Open, and no UTF-8 to check while streaming: feed() may take its short path.
+        #: No verdict yet, not finished, no UTF-8 to check while streaming: feed()'s short path.
         self._plain = content_length is None
         #: Past this count, a body is over its quota or its declared length.
         self._limit = max_body if content_length is None else content_length
@@ -147,7 +145,7 @@ class StreamValidator:
         self._feed_checked(chunk)
 
     def _feed_checked(self, chunk: Chunk) -> None:
-        if not self._open:
+        if self._verdict is not None or self._finished:
             self._refuse_feed()
         if isinstance(chunk, bytes):
             size = len(chunk)
@@ -177,7 +175,7 @@ class StreamValidator:
         """Settle on ``verdict`` for good: drop the body, refuse what follows."""
         self._buffer = bytearray()
         self._verdict = verdict
-        self._open = self._plain = False
+        self._plain = False
         raise verdict
 
     def finish(self) -> object:
@@ -194,7 +192,7 @@ class StreamValidator:
         except TTError as verdict:
             self._reach(verdict)
         self._finished = True
-        self._open = self._plain = False
+        self._plain = False
         return self._value
 
     def _judge(self) -> object:
