@@ -115,8 +115,6 @@ def declared_length(headers: Headers, max_body: int) -> int | None:
             declared.append(value)
     if not declared:
         return None
-    if len(declared) == 1 and declared[0].isdigit() and len(declared[0]) <= len(str(max_body)):
-        return int(declared[0])  # the common case, read without the general machinery below
     values = {part.strip() for value in declared for part in value.split(b",")}
     if len(values) > 1 or not next(iter(values)).isdigit():
         raise TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH)
