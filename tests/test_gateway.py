@@ -53,7 +53,7 @@ def upstream() -> Iterator[tuple[Running, Recorder]]:
 
     async def slow_or_recorded(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].endswith("/slow"):
-            await asyncio.sleep(3)
+            await asyncio.sleep(30)  # far past the gateway's timeout; cut short at shutdown
         await recorder(scope, receive, send)
 
     with uvicorn_server(slow_or_recorded) as running:
@@ -63,7 +63,8 @@ def upstream() -> Iterator[tuple[Running, Recorder]]:
 def test_an_upstream_timeout_is_the_servers_500_and_the_next_request_works(
         upstream: tuple[Running, Recorder]) -> None:
     running, recorder = upstream
-    with uvicorn_server(create_app(running.url, timeout=0.5)) as gateway:
+    # Long enough for the good request's every step even on a busy machine.
+    with uvicorn_server(create_app(running.url, timeout=2.0)) as gateway:
         slow = httpx.get(f"{gateway.url}/slow")
         good = httpx.post(f"{gateway.url}/twins", content=VALID)
     assert (slow.status_code, slow.json()["subcode"], slow.json()["description"]) == (
