@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.servers import Recorder, Running, uvicorn_server
-from ttguard.gateway import INTERNAL_ERROR, RESPONSE_TIMEOUT, create_app
+from ttguard.asgi import INTERNAL_ERROR
+from ttguard.gateway import RESPONSE_TIMEOUT, create_app
 
 VALID = b'{"description": {"name": "Pump 7"}}'
 
