@@ -38,7 +38,10 @@ def _operation(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -
         return str(arguments.op)
     if arguments.path is None:
         return None
-    route = resolve(arguments.method, arguments.path)
+    try:
+        route = resolve(arguments.method, arguments.path)
+    except TTError as ambiguous:
+        parser.error(f"{arguments.method} {arguments.path}: {ambiguous.description}")
     if route is None:
         parser.error(f"no operation is {arguments.method} {arguments.path}")
     return route.operation
