@@ -137,7 +137,7 @@ def test_slow_clients_hold_no_more_than_their_bytes() -> None:
                 writer.write(bytes([byte]))
                 await writer.drain()
                 await asyncio.sleep(0.1 if index % 2 else 0.01)
-            head = await reader.readuntil(b"\r\n\r\n")
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
             writer.close()
             return int(head.split()[1])
 

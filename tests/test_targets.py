@@ -224,18 +224,22 @@ def spelled(segment: str, how: str, draw_index: int) -> str:
     return segment
 
 
-@settings(max_examples=60)
-@given(spellings=st.lists(st.tuples(SEGMENT_SPELLINGS, st.integers(0, 100)), min_size=4,
-                          max_size=4),
-       valid=st.booleans())
-def test_any_spelling_of_a_request_is_judged_as_the_application_routes_it(
-        spellings: list[tuple[str, int]], valid: bool) -> None:
+def respelled(spellings: list[tuple[str, int]]) -> str:
     segments = LEDGER.strip("/").split("/")
-    target = "/" + "/".join(spelled(segment, how, index)
-                            for segment, (how, index) in zip(segments, spellings, strict=True))
-    handled = Handled([])
-    with uvicorn_server(starlette_app(handled)) as running:
-        check_application((running, handled), target, valid)
+    return "/" + "/".join(spelled(segment, how, index)
+                          for segment, (how, index) in zip(segments, spellings, strict=True))
+
+
+RESPELLINGS = st.lists(st.tuples(SEGMENT_SPELLINGS, st.integers(0, 100)), min_size=4,
+                       max_size=4)
+
+
+@settings(max_examples=40)
+@given(spellings=RESPELLINGS, valid=st.booleans())
+def test_any_spelling_of_a_request_is_judged_as_the_application_routes_it(
+        application: tuple[Running, Handled], spellings: list[tuple[str, int]],
+        valid: bool) -> None:
+    check_application(application, respelled(spellings), valid)
 
 
 # -- (b) the gateway in front of a recording upstream -----------------------------------------
@@ -347,6 +351,17 @@ def check_gateway(gateway: tuple[Running, RecordingUpstream], request: bytes, ta
 @pytest.mark.parametrize("target", TARGETS)
 def test_the_upstream_receives_the_target_the_gateway_judged(
         gateway: tuple[Running, RecordingUpstream], target: str, valid: bool) -> None:
+    operation = operation_of(target)
+    body = (VALID if valid else INVALID)[operation]
+    check_gateway(gateway, post(target, body), target, body, operation)
+
+
+@settings(max_examples=40)
+@given(spellings=RESPELLINGS, valid=st.booleans())
+def test_any_spelling_of_a_request_reaches_the_upstream_as_judged(
+        gateway: tuple[Running, RecordingUpstream], spellings: list[tuple[str, int]],
+        valid: bool) -> None:
+    target = respelled(spellings)
     operation = operation_of(target)
     body = (VALID if valid else INVALID)[operation]
     check_gateway(gateway, post(target, body), target, body, operation)
