@@ -57,12 +57,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable, MutableMapping
-from typing import Any
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .core import DEFAULT_MAX_BODY, StreamValidator, Subcode, TTError
+from .core import DEFAULT_MAX_BODY, Route, StreamValidator, Subcode, TTError
 from .core import operations as known_operations
+from .core.compare import MAX_ERROR_BODY, Answer, compare, read_answer
 from .core.routes import route_path
+from .report import Reporter, log_refusal
+
+if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
+    from .metrics import GuardMetrics
 
 __all__ = [
     "ASGIApp",
@@ -191,6 +197,77 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+class _AnswerWatcher:
+    """Passes a response on, message by message, unchanged; keeps its status and, for an error
+    status, the first bytes of its body, to set beside ttguard's verdict."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.status: int | None = None
+        self.body = bytearray()
+        self.complete = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body" and self.status is not None:
+            if self.status >= 400 and len(self.body) <= MAX_ERROR_BODY:
+                self.body += message.get("body", b"")[:MAX_ERROR_BODY + 1 - len(self.body)]
+            self.complete = not message.get("more_body", False)
+        await self._send(message)
+
+    def answer(self) -> Answer | None:
+        """The answer seen, if a response started; a cut one has no error body."""
+        if self.status is None:
+            return None
+        return read_answer(self.status, bytes(self.body) if self.complete else None)
+
+
+class _Check:
+    """One request's check: the core's validator, fed message by message, and its verdict.
+
+    Any failure is a verdict: the core's :class:`TTError`, ``400793`` for a body that does not
+    match its ``Content-Length`` (which a conforming ASGI server never delivers), ``500000`` for
+    a failure of ttguard's own. Keeps the time the core took and the body bytes it saw.
+    """
+
+    def __init__(self, guard: GuardMiddleware, scope: Scope, route: Route) -> None:
+        self.operation = route.operation
+        self.verdict: TTError | None = None
+        self.done = False
+        self.seconds = 0.0
+        self.body_bytes = 0
+        started = perf_counter()
+        try:
+            self.validator = guard.validator(scope, route)
+        except TTError as error:
+            self.verdict, self.done = error, True
+        except Exception as failure:
+            self.verdict, self.done = internal_error(failure), True
+        self.seconds += perf_counter() - started
+
+    def feed(self, message: Message) -> None:
+        """Feed one ``http.request`` message; the last one (``more_body`` false) finishes."""
+        if self.done:
+            return
+        chunk: bytes = message.get("body", b"")
+        self.body_bytes += len(chunk)
+        started = perf_counter()
+        try:
+            self.validator.feed(chunk)
+            if not message.get("more_body", False):
+                self.validator.finish()
+                self.done = True
+        except TTError as error:
+            self.verdict, self.done = error, True
+        except ValueError:
+            self.verdict = TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH)
+            self.done = True
+        except Exception as failure:
+            self.verdict, self.done = internal_error(failure), True
+        self.seconds += perf_counter() - started
+
+
 class GuardMiddleware:
     """Answers the requests the Trusted Twin server would refuse, as it would; forwards the rest.
 
@@ -200,6 +277,13 @@ class GuardMiddleware:
     them; a request for any other passes through); ``reject_unknown`` answers a request that
     names no operation with the server's ``404`` instead of passing it through.
 
+    ``report_only`` decides but does not block: every request goes on as if ttguard were
+    absent (the same messages, as they arrive; the body is checked as the application reads
+    it), and each refusal is only logged. ``reporter`` (a :class:`ttguard.report.Reporter`)
+    records each disagreement between a verdict and the application's answer (a gateway's
+    upstream: the server's); ``metrics`` (a :class:`ttguard.metrics.GuardMetrics`) counts
+    verdicts and disagreements. Every refused request is logged on the ``ttguard`` logger.
+
     >>> from starlette.applications import Starlette
     >>> from starlette.middleware import Middleware
     >>> app = Starlette(middleware=[Middleware(GuardMiddleware, max_body=65536)])
@@ -207,7 +291,8 @@ class GuardMiddleware:
 
     def __init__(self, app: ASGIApp, *, prefix: str = "", max_body: int = DEFAULT_MAX_BODY,
                  require_authorization: bool = False, operations: Collection[str] | None = None,
-                 reject_unknown: bool = False) -> None:
+                 reject_unknown: bool = False, report_only: bool = False,
+                 reporter: Reporter | None = None, metrics: GuardMetrics | None = None) -> None:
         if max_body < 0:
             raise ValueError(f"max_body must not be negative: {max_body}")
         if operations is not None:
@@ -221,6 +306,9 @@ class GuardMiddleware:
         self.require_authorization = require_authorization
         self.operations = None if operations is None else frozenset(operations)
         self.reject_unknown = reject_unknown
+        self.report_only = report_only
+        self.reporter = reporter
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -231,57 +319,94 @@ class GuardMiddleware:
             route = route_path(scope["method"], encoded_path(scope), prefix=self.prefix)
             if route is None and self.reject_unknown:
                 raise TTError(Subcode.NOT_FOUND, NOT_FOUND)
-        except TTError as error:
-            await send_error(send, error)
-            return
         except Exception as failure:
-            await send_error(send, internal_error(failure))
+            error = failure if isinstance(failure, TTError) else internal_error(failure)
+            log_refusal(error, operation=None, method=scope["method"],
+                        report_only=self.report_only)
+            if self.report_only:
+                await self.app(scope, receive, send)
+            else:
+                await send_error(send, error)
             return
         if route is None or (self.operations is not None
                              and route.operation not in self.operations):
             await self.app(scope, receive, send)
-            return
-        await self._forward_if_accepted(scope, receive, send, route.operation, route.path_params)
+        elif self.report_only:
+            await self._forward_and_judge(scope, receive, send, route)
+        else:
+            await self._forward_if_accepted(scope, receive, send, route)
 
     async def _forward_if_accepted(self, scope: Scope, receive: Receive, send: Send,
-                                   operation: str, path_params: dict[str, str]) -> None:
+                                   route: Route) -> None:
         """Call the application with the request if the core accepts it, else answer for it."""
-        body_ended = False
+        check = _Check(self, scope, route)
+        while not check.done:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            check.feed(message)
+        if check.verdict is not None:
+            self._account(scope, check, None)
+            await send_error(send, check.verdict)
+            return
+        watcher = self._watcher(send)
         try:
-            validator = self._validator(scope, operation, path_params)
-            while not body_ended:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                chunk: bytes = message.get("body", b"")
-                body_ended = not message.get("more_body", False)
-                try:
-                    validator.feed(chunk)
-                except ValueError:
-                    # The core refuses a body longer than its Content-Length: a conforming ASGI
-                    # server never delivers one, but a request that cannot be read is no crash.
-                    raise TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH) from None
-            try:
-                validator.finish()
-            except ValueError:
-                # Likewise a body that ends short of its Content-Length.
-                raise TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH) from None
-        except TTError as error:
-            await send_error(send, error)
-            return
-        except Exception as failure:
-            await send_error(send, internal_error(failure))
-            return
-        await self.app(scope, _replaying(validator.body, receive), send)
+            await self.app(scope, _replaying(check.validator.body, receive),
+                           send if watcher is None else watcher.send)
+        finally:
+            self._account(scope, check, watcher)
 
-    def _validator(self, scope: Scope, operation: str,
-                   path_params: dict[str, str]) -> StreamValidator:
+    async def _forward_and_judge(self, scope: Scope, receive: Receive, send: Send,
+                                 route: Route) -> None:
+        """Report only: call the application at once, checking the body as it reads it."""
+        check = _Check(self, scope, route)
+
+        async def receive_and_check() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                check.feed(message)
+            return message
+
+        watcher = self._watcher(send)
+        try:
+            await self.app(scope, receive_and_check, send if watcher is None else watcher.send)
+        finally:
+            if check.done:  # an application that left the body unread leaves no verdict
+                self._account(scope, check, watcher)
+
+    def _watcher(self, send: Send) -> _AnswerWatcher | None:
+        return None if self.reporter is None and self.metrics is None else _AnswerWatcher(send)
+
+    def _account(self, scope: Scope, check: _Check, watcher: _AnswerWatcher | None) -> None:
+        """Log a refusal, count the verdict, and set it beside the answer, if one was seen."""
+        if check.verdict is not None:
+            log_refusal(check.verdict, operation=check.operation, method=scope["method"],
+                        report_only=self.report_only)
+        if self.metrics is not None:
+            self.metrics.checked(check.operation, check.verdict, seconds=check.seconds,
+                                 body_bytes=check.body_bytes)
+        answer = None if watcher is None else watcher.answer()
+        if answer is None or (check.verdict is not None
+                              and check.verdict.subcode == Subcode.INTERNAL_ERROR):
+            return
+        agreement = compare(check.verdict, answer)
+        if self.metrics is not None:
+            self.metrics.compared(check.operation, agreement)
+        if self.reporter is not None and agreement.is_disagreement:
+            query: bytes = scope.get("query_string", b"")
+            self.reporter.record(
+                agreement, operation=check.operation, method=scope["method"],
+                verdict=check.verdict, answer=answer,
+                target=encoded_path(scope) + ("?" + query.decode("latin-1") if query else ""),
+                body=check.validator.body if check.done and check.verdict is None else None)
+
+    def validator(self, scope: Scope, route: Route) -> StreamValidator:
         """The request's validator, once the checks that need no body pass (else a TTError)."""
         headers: Headers = scope["headers"]
         if self.require_authorization and not any(
                 name == b"authorization" for name, _ in headers):
             raise TTError(Subcode.UNAUTHORIZED, AUTHORIZATION_NOT_PROVIDED)
         return StreamValidator(
-            operation, content_length=declared_length(headers, self.max_body),
-            max_body=self.max_body, path_params=path_params,
+            route.operation, content_length=declared_length(headers, self.max_body),
+            max_body=self.max_body, path_params=route.path_params,
             query=scope.get("query_string", b"").decode("latin-1"))

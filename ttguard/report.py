@@ -1,0 +1,123 @@
+"""What ttguard decided, written down: disagreements with the server, and refused requests.
+
+Shared by the adapters that see requests go by (the ASGI middleware and gateway, the client
+guards); it imports the core and nothing of theirs.
+
+* :class:`Reporter` writes **one JSON line per disagreement** between ttguard's verdict and the
+  server's answer (:mod:`ttguard.core.compare`) to a file or a logger the user names: the time,
+  the kind, the operation, the method, the operation's path *template*, ttguard's subcode and
+  description, and the server's status, subcode, description and trace. Never a header (so
+  never ``Authorization``), and never the path as sent, the query or the body unless the user
+  opts in with ``include_values``: they may hold secrets and IDs.
+* :func:`log_refusal` logs **one structured record per refused request** on the ``ttguard``
+  logger (stdlib ``logging``), with the same fields in ``extra``; :class:`JsonFormatter` writes
+  any record, those fields included, as one JSON line (``ttguard serve --log-format json``).
+
+Writing a record takes a lock, so one reporter serves many threads; a failure to write is
+logged, never raised into the request it describes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+from .core import TTError, operations
+from .core.compare import Agreement, Answer
+
+__all__ = ["JsonFormatter", "Reporter", "log_refusal", "logger"]
+
+logger = logging.getLogger("ttguard")
+#: The ``extra`` fields of ttguard's log records, which :class:`JsonFormatter` writes out.
+_FIELDS = ("operation", "method", "path_template", "subcode", "description", "report_only")
+
+
+def _template(operation: str) -> str:
+    return operations()[operation].path
+
+
+def log_refusal(error: TTError, *, operation: str | None, method: str,
+                report_only: bool = False) -> None:
+    """Log a refused request (``INFO``, logger ``ttguard``): what was refused and why."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    template = _template(operation) if operation else None
+    logger.info("%s %s refused%s: %d %s", method, template or "-",
+                " (report only: forwarded)" if report_only else "", error.subcode,
+                error.description,
+                extra={"operation": operation, "method": method, "path_template": template,
+                       "subcode": error.subcode, "description": error.description,
+                       "report_only": report_only})
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a log record as one JSON object: time, level, logger, message, ttguard's fields,
+    and the exception if there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        entry.update({name: getattr(record, name) for name in _FIELDS if hasattr(record, name)})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class Reporter:
+    """Writes one JSON line per disagreement between ttguard and the server.
+
+    ``records`` is where: a path (appended to, created if missing), an open text stream, or a
+    :class:`logging.Logger` (one ``WARNING`` record per line). ``include_values`` also writes
+    the path as sent with its query, and the body as text (off by default).
+
+    >>> import io
+    >>> stream = io.StringIO()
+    >>> reporter = Reporter(stream)
+    """
+
+    def __init__(self, records: str | Path | TextIO | logging.Logger, *,
+                 include_values: bool = False) -> None:
+        self.include_values = include_values
+        self._lock = threading.Lock()
+        self._logger = records if isinstance(records, logging.Logger) else None
+        self._owned = isinstance(records, (str, Path))
+        self._stream: TextIO | None = None
+        if isinstance(records, (str, Path)):
+            self._stream = open(records, "a", encoding="utf-8")  # noqa: SIM115 (lives with self)
+        elif not isinstance(records, logging.Logger):
+            self._stream = records
+
+    def record(self, kind: Agreement, *, operation: str, method: str, verdict: TTError | None,
+               answer: Answer, target: str | None = None,
+               body: bytes | None = None) -> dict[str, Any]:
+        """Write the record of one disagreement, and return it."""
+        entry: dict[str, Any] = {
+            "time": datetime.now(timezone.utc).isoformat(), "kind": kind.value,
+            "operation": operation, "method": method, "path_template": _template(operation),
+            "ttguard": None if verdict is None else {"subcode": verdict.subcode,
+                                                     "description": verdict.description},
+            "server": answer._asdict()}
+        if self.include_values:
+            entry["target"] = target
+            entry["body"] = None if body is None else body.decode("utf-8", "replace")
+        line = json.dumps(entry, ensure_ascii=False)
+        try:
+            with self._lock:
+                if self._logger is not None:
+                    self._logger.warning(line)
+                elif self._stream is not None:
+                    self._stream.write(line + "\n")
+                    self._stream.flush()
+        except (OSError, ValueError) as failure:  # a full disk, a closed stream
+            logger.error("could not write a disagreement record: %s", failure)
+        return entry
+
+    def close(self) -> None:
+        """Close the file this reporter opened (a stream or logger given to it stays open)."""
+        if self._owned and self._stream is not None:
+            self._stream.close()
