@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -177,3 +178,71 @@ def send_request(running: Running, method: str, path: str, body_chunks: Iterable
             except (BrokenPipeError, ConnectionResetError):
                 break  # answered early: the answer waits in the socket
         return read_response(sock)
+
+
+@dataclass
+class Received:
+    """What the raw upstream read: the request line's target, the headers, the body bytes."""
+
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class RecordingUpstream(socketserver.ThreadingTCPServer):
+    """A raw HTTP/1.1 upstream on 127.0.0.1 that records each request's bytes and answers 200."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _UpstreamHandler)
+        self.received: list[Received] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls) -> Iterator[RecordingUpstream]:
+        """A recording upstream serving in a thread for the ``with`` block."""
+        upstream = cls()
+        thread = threading.Thread(target=upstream.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield upstream
+        finally:
+            upstream.shutdown()
+            upstream.server_close()
+
+
+class _UpstreamHandler(socketserver.StreamRequestHandler):
+    server: RecordingUpstream
+
+    def handle(self) -> None:
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            headers: list[tuple[str, str]] = []
+            while (header := self.rfile.readline()) not in (b"\r\n", b""):
+                name, _, value = header.decode("latin-1").partition(":")
+                headers.append((name.strip().lower(), value.strip()))
+            names = [name for name, _ in headers]
+            if "transfer-encoding" in names:
+                body = self._chunked_body()
+            else:
+                body = self.rfile.read(int(dict(headers).get("content-length", "0")))
+            self.server.received.append(Received(line.split()[1].decode("latin-1"),
+                                                 headers, body))
+            self.wfile.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+
+    def _chunked_body(self) -> bytes:
+        body = b""
+        while size := int(self.rfile.readline().split(b";")[0], 16):
+            body += self.rfile.read(size)
+            self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b""):
+            pass  # trailers
+        return body

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import socket
-import socketserver
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +30,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route as StarletteRoute
 
-from tests.servers import Response, Running, read_response, uvicorn_server
+from tests.servers import (
+    Received,
+    RecordingUpstream,
+    Response,
+    Running,
+    read_response,
+    uvicorn_server,
+)
 from ttguard import TTError
 from ttguard.asgi import GuardMiddleware
 from ttguard.core.routes import canonical_path, route_path
@@ -245,69 +250,11 @@ def test_any_spelling_of_a_request_is_judged_as_the_application_routes_it(
 # -- (b) the gateway in front of a recording upstream -----------------------------------------
 
 
-@dataclass
-class Received:
-    """What the raw upstream read: the request line's target, the headers, the body bytes."""
-
-    target: str
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-class RecordingUpstream(socketserver.ThreadingTCPServer):
-    """A raw HTTP/1.1 upstream on 127.0.0.1 that records each request's bytes and answers 200."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _UpstreamHandler)
-        self.received: list[Received] = []
-
-
-class _UpstreamHandler(socketserver.StreamRequestHandler):
-    server: RecordingUpstream
-
-    def handle(self) -> None:
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            headers: list[tuple[str, str]] = []
-            while (header := self.rfile.readline()) not in (b"\r\n", b""):
-                name, _, value = header.decode("latin-1").partition(":")
-                headers.append((name.strip().lower(), value.strip()))
-            names = [name for name, _ in headers]
-            if "transfer-encoding" in names:
-                body = self._chunked_body()
-            else:
-                body = self.rfile.read(int(dict(headers).get("content-length", "0")))
-            self.server.received.append(Received(line.split()[1].decode("latin-1"),
-                                                 headers, body))
-            self.wfile.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-
-    def _chunked_body(self) -> bytes:
-        body = b""
-        while size := int(self.rfile.readline().split(b";")[0], 16):
-            body += self.rfile.read(size)
-            self.rfile.readline()
-        while self.rfile.readline() not in (b"\r\n", b""):
-            pass  # trailers
-        return body
-
-
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[tuple[Running, RecordingUpstream]]:
-    upstream = RecordingUpstream()
-    thread = threading.Thread(target=upstream.serve_forever, daemon=True)
-    thread.start()
-    port = upstream.server_address[1]
-    try:
-        with uvicorn_server(create_app(f"http://127.0.0.1:{port}")) as running:
-            yield running, upstream
-    finally:
-        upstream.shutdown()
-        upstream.server_close()
+    with RecordingUpstream.running() as upstream, \
+            uvicorn_server(create_app(upstream.url)) as running:
+        yield running, upstream
 
 
 def forwarded_target(target: str) -> str:

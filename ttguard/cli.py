@@ -80,8 +80,10 @@ def _ops(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if arguments.max_body < 0:
         parser.error("--max-body must not be negative")
+    if arguments.workers < 1:
+        parser.error("--workers must be at least 1")
     try:
-        # Imported here: the gateway needs the optional starlette, uvicorn and httpx.
+        # Imported here: the gateway needs the optional uvicorn, httpx and prometheus-client.
         from . import gateway
     except ImportError as error:
         parser.error(f"`ttguard serve` needs the gateway extra, "
@@ -89,7 +91,10 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     gateway.serve(arguments.upstream, host=arguments.host, port=arguments.port,
                   prefix=arguments.prefix, max_body=arguments.max_body,
                   require_authorization=arguments.require_authorization,
-                  timeout=arguments.timeout)
+                  timeout=arguments.timeout, report_only=arguments.report_only,
+                  report=arguments.report, report_values=arguments.report_values,
+                  metrics_port=arguments.metrics_port, workers=arguments.workers,
+                  log_format=arguments.log_format)
     return 0
 
 
@@ -139,6 +144,17 @@ def _parser() -> argparse.ArgumentParser:
                        help="refuse requests without an Authorization header")
     serve.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                        help="wait on the upstream at most this long per step (30)")
+    serve.add_argument("--report-only", action="store_true",
+                       help="forward every request as if ttguard were absent; log its verdicts")
+    serve.add_argument("--report", metavar="FILE",
+                       help="append a JSON line per verdict that disagrees with the upstream")
+    serve.add_argument("--report-values", action="store_true",
+                       help="with --report: also record path, query and body (may hold secrets)")
+    serve.add_argument("--metrics-port", type=int, metavar="PORT",
+                       help="serve Prometheus metrics on this port (summed over the workers)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
+    serve.add_argument("--log-format", choices=["text", "json"], default="text",
+                       help="the ttguard logger's records: text or one JSON object a line")
     serve.set_defaults(run=_serve)
 
     bench = commands.add_parser("bench", help="run the benchmarks (in a source checkout)")

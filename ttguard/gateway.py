@@ -11,10 +11,11 @@ Forwarding:
   ``prefix``, then its query string as sent. Nothing normalises it after the verdict: the
   upstream receives the very target that was judged. A path outside ``prefix`` has nothing to
   be forwarded to and gets the server's ``404 not_found``.
-* **Framing** is the gateway's own: the client's ``Content-Length`` and ``Transfer-Encoding``
-  are never passed on. A body in one message (a checked body always is) goes with its length;
-  a longer one streams chunked. (A request framed both ways never gets here: the middleware
-  refuses it.)
+* **Framing** is the gateway's own, of the kind the client chose: the client's
+  ``Content-Length`` and ``Transfer-Encoding`` headers are never passed on, but a body the client
+  sent chunked goes chunked, and one it sent with a length goes with the length of the bytes
+  forwarded (the ASGI server read exactly that many; the gateway counts them again). A request
+  framed both ways never gets here: the middleware refuses it.
 * **Headers** go both ways unchanged, in order and with repeats, except the hop-by-hop ones
   (RFC 9110 7.6.1, and any a ``Connection`` header names) and the request's ``Host``, which
   becomes the upstream's. httpx adds none of its defaults (no ``Accept-Encoding``, say), so the
@@ -41,9 +42,15 @@ received.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
+import sys
+import tempfile
 from collections.abc import AsyncIterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import uvicorn
@@ -57,17 +64,23 @@ from .asgi import (
     Receive,
     Scope,
     Send,
+    declared_length,
     encoded_path,
     internal_error,
     send_error,
 )
 from .core import DEFAULT_MAX_BODY, Subcode, TTError
 from .core.routes import canonical_path
+from .report import JsonFormatter, Reporter
+
+if TYPE_CHECKING:  # prometheus-client is imported only where metrics are asked for
+    from .metrics import GuardMetrics
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_UPSTREAM",
     "LOCAL_UPSTREAM",
+    "app_from_environment",
     "create_app",
     "create_local_echo_upstream",
     "serve",
@@ -109,16 +122,34 @@ class _ClientDisconnected(Exception):
     """The client left while its body was being forwarded."""
 
 
-async def _request_body(first: Message, receive: Receive) -> AsyncIterator[bytes]:
-    """The body chunks of a request, from its first ``http.request`` message on."""
-    message = first
+async def _request_body(first: Message, receive: Receive,
+                        length: int | None) -> AsyncIterator[bytes]:
+    """The body chunks of a request, from its first ``http.request`` message on; exactly
+    ``length`` bytes of them if a length is announced upstream (else a RuntimeError)."""
+    message, sent = first, 0
     while True:
-        yield message.get("body", b"")
+        chunk: bytes = message.get("body", b"")
+        sent += len(chunk)
+        if length is not None and sent > length:
+            raise RuntimeError(f"the body is longer than the {length} bytes announced")
+        yield chunk
         if not message.get("more_body", False):
-            return
+            break
         message = await receive()
         if message["type"] == "http.disconnect":
             raise _ClientDisconnected
+    if length is not None and sent != length:
+        raise RuntimeError(f"the body is {sent} bytes, not the {length} announced")
+
+
+def _framing(headers: list[tuple[bytes, bytes]]) -> tuple[bool, int | None]:
+    """Whether the client sent its body chunked, and the length it announced otherwise."""
+    if any(name == b"transfer-encoding" for name, _ in headers):
+        return True, None
+    try:
+        return False, declared_length(headers, sys.maxsize)
+    except TTError:  # the ASGI server read the body by some length: httpx will count it
+        return False, None
 
 
 class _Forwarder:
@@ -128,11 +159,13 @@ class _Forwarder:
     """
 
     def __init__(self, upstream: str, *, prefix: str, timeout: float,
-                 transport: httpx.AsyncBaseTransport | None) -> None:
+                 transport: httpx.AsyncBaseTransport | None,
+                 metrics: GuardMetrics | None) -> None:
         self.upstream = httpx.URL(upstream)
         self.prefix = prefix.rstrip("/").encode("utf-8")
         self.timeout = timeout
         self.transport = transport
+        self.metrics = metrics
         self.client: httpx.AsyncClient | None = None
 
     @contextlib.asynccontextmanager
@@ -178,15 +211,22 @@ class _Forwarder:
         first = await receive()
         if first["type"] == "http.disconnect":
             return
-        # A body in one message (all a checked body ever is) goes as it is, and httpx gives it
-        # its length; a longer one streams, chunked.
-        content: bytes | AsyncIterator[bytes] = (
-            _request_body(first, receive) if first.get("more_body", False)
-            else first.get("body", b""))
         headers = _forwardable(scope["headers"], also_drop=_REFRAMED)
+        chunked, length = _framing(scope["headers"])
+        content: bytes | AsyncIterator[bytes]
+        if chunked or first.get("more_body", False):
+            # httpx streams an iterator chunked, or with the length given in the headers.
+            content = _request_body(first, receive, length)
+            if length is not None:
+                headers.append((b"content-length", b"%d" % length))
+        else:
+            content = first.get("body", b"")  # httpx gives it its length
         request = httpx.Request(scope["method"], target, headers=headers, content=content)
+        started = perf_counter()
         try:
             response = await self.client.send(request, stream=True)
+            if self.metrics is not None:
+                self.metrics.upstream_seconds.observe(perf_counter() - started)
         except _ClientDisconnected:
             return
         except httpx.TimeoutException as failure:
@@ -216,24 +256,29 @@ async def _answer_failure(send: Send, error: TTError, target: httpx.URL,
 
 def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_BODY,
                require_authorization: bool = False, timeout: float = DEFAULT_TIMEOUT,
-               transport: httpx.AsyncBaseTransport | None = None) -> ASGIApp:
+               transport: httpx.AsyncBaseTransport | None = None, report_only: bool = False,
+               reporter: Reporter | None = None,
+               metrics: GuardMetrics | None = None) -> ASGIApp:
     """The validating gateway: checks each request as the server would, forwards the good ones.
 
     ``upstream`` is the API's base URL (:data:`DEFAULT_UPSTREAM` for Trusted Twin), or
     ``"local"`` for the demo echo (:func:`create_local_echo_upstream`, run in-process).
-    ``prefix``, ``max_body`` and ``require_authorization`` configure the
-    :class:`~ttguard.asgi.GuardMiddleware`; ``prefix`` is also removed before forwarding.
-    ``timeout`` bounds, in seconds, each wait on the upstream: to connect, to take the next
-    request bytes, to give the next response bytes. ``transport`` replaces httpx's network
-    transport (to reach an in-process application, say). The application runs its upstream
-    client in the ASGI lifespan, which its server must run (uvicorn does).
+    ``prefix``, ``max_body``, ``require_authorization``, ``report_only``, ``reporter`` and
+    ``metrics`` configure the :class:`~ttguard.asgi.GuardMiddleware`; ``prefix`` is also
+    removed before forwarding, and ``metrics`` also time the upstream. ``timeout`` bounds, in
+    seconds, each wait on the upstream: to connect, to take the next request bytes, to give the
+    next response bytes. ``transport`` replaces httpx's network transport (to reach an
+    in-process application, say). The application runs its upstream client in the ASGI
+    lifespan, which its server must run (uvicorn does).
     """
     if upstream == LOCAL_UPSTREAM:
         upstream = _LOCAL_ECHO_URL
         transport = httpx.ASGITransport(app=create_local_echo_upstream())
-    forwarder = _Forwarder(upstream, prefix=prefix, timeout=timeout, transport=transport)
+    forwarder = _Forwarder(upstream, prefix=prefix, timeout=timeout, transport=transport,
+                           metrics=metrics)
     guarded = GuardMiddleware(forwarder, prefix=prefix, max_body=max_body,
-                              require_authorization=require_authorization)
+                              require_authorization=require_authorization,
+                              report_only=report_only, reporter=reporter, metrics=metrics)
     return _Gateway(guarded, forwarder)
 
 
@@ -315,11 +360,66 @@ def create_local_echo_upstream() -> ASGIApp:
     return local_echo_upstream
 
 
+#: The environment variable that hands :func:`serve`'s settings to each uvicorn worker.
+CONFIG_VARIABLE = "TTGUARD_GATEWAY"
+
+
 def serve(upstream: str = DEFAULT_UPSTREAM, host: str = "127.0.0.1", port: int = 8080,
           prefix: str = "", *, max_body: int = DEFAULT_MAX_BODY,
           require_authorization: bool = False, timeout: float = DEFAULT_TIMEOUT,
+          report_only: bool = False, report: str | None = None, report_values: bool = False,
+          metrics_port: int | None = None, workers: int = 1, log_format: str = "text",
           log_level: str = "info") -> None:
-    """Run the gateway (:func:`create_app`) with uvicorn until it is stopped."""
-    app = create_app(upstream, prefix=prefix, max_body=max_body,
-                     require_authorization=require_authorization, timeout=timeout)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    """Run the gateway (:func:`create_app`) with uvicorn until it is stopped.
+
+    ``report`` is a file to append disagreement records to (``report_values``: with the
+    path, query and body of each). ``metrics_port`` serves the metrics on that port of
+    ``host``, summed over the ``workers`` (prometheus-client's multiprocess mode: each worker
+    writes its figures to a folder of its own, which lives as long as this call).
+    ``log_format`` is ``text`` or ``json`` for the ``ttguard`` logger.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1: {workers}")
+    if log_format not in ("text", "json"):
+        raise ValueError(f"log_format must be 'text' or 'json': {log_format!r}")
+    settings = {"upstream": upstream, "prefix": prefix, "max_body": max_body,
+                "require_authorization": require_authorization, "timeout": timeout,
+                "report_only": report_only, "report": report, "report_values": report_values,
+                "metrics": metrics_port is not None, "log_format": log_format}
+    os.environ[CONFIG_VARIABLE] = json.dumps(settings)
+    with contextlib.ExitStack() as stack:
+        if metrics_port is not None:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="ttguard-metrics-"))
+            # Before prometheus-client is imported, here and in every worker.
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+            from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+            summed = CollectorRegistry()
+            multiprocess.MultiProcessCollector(summed)  # type: ignore[no-untyped-call]
+            server, _ = start_http_server(metrics_port, addr=host, registry=summed)
+            stack.callback(server.shutdown)
+        uvicorn.run(f"{__name__}:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, log_level=log_level)
+
+
+def app_from_environment() -> ASGIApp:
+    """The gateway as :func:`serve` set it up, for each uvicorn worker to build its own."""
+    settings: dict[str, Any] = json.loads(os.environ[CONFIG_VARIABLE])
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if settings["log_format"] == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    metrics = None
+    if settings["metrics"]:
+        from .metrics import GuardMetrics
+
+        metrics = GuardMetrics.default()
+    reporter = None if settings["report"] is None else Reporter(
+        settings["report"], include_values=settings["report_values"])
+    return create_app(settings["upstream"], prefix=settings["prefix"],
+                      max_body=settings["max_body"],
+                      require_authorization=settings["require_authorization"],
+                      timeout=settings["timeout"], report_only=settings["report_only"],
+                      reporter=reporter, metrics=metrics)

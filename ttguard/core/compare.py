@@ -11,7 +11,7 @@ reached (a :class:`~ttguard.TTError`, or ``None`` for "accepted") beside it:
 * ``missed``: ttguard accepts, the server answers with one of the subcodes ttguard gives;
 * ``other_wording``: the same subcode, another description;
 * ``other_subcode``: both refuse with subcodes ttguard gives, but not the same one;
-* ``unreadable``: an error status whose body is not the server's error model (or no body);
+* ``unreadable``: a 400 whose body is not the server's error model (or was cut short);
 * ``not_comparable``: an answer that depends on the server's state or on who asks (401, 403,
   404, 409, a 400 subcode that ttguard never gives, any 5xx), or a redirect.
 
@@ -95,7 +95,7 @@ def compare(verdict: TTError | None, answer: Answer) -> Agreement:
     """How ttguard's ``verdict`` (``None``: accepted) stands to the server's ``answer``."""
     if 200 <= answer.status < 300:
         return Agreement.AGREE if verdict is None else Agreement.FALSE_REJECTION
-    if answer.status < 400 or answer.status >= 500:
+    if answer.status != 400:  # every subcode ttguard gives about a request is a 400
         return Agreement.NOT_COMPARABLE
     if not answer.readable:
         return Agreement.UNREADABLE
