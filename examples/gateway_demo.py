@@ -2,16 +2,22 @@
 
 It starts the validating gateway in front of the built-in demo echo upstream (no internet
 needed) on a free port of 127.0.0.1, sends good and bad requests with httpx as a client would,
-prints what came back for each, and stops the gateway. ``make demo`` runs it.
+prints what came back for each, and stops the gateway. Then it does it again in report-only
+mode (``--report-only --report FILE``): every request is forwarded, and the echo, which
+accepts anything, disagrees with each refusal: the report holds one line per false rejection,
+as it would for a real server that accepts what ttguard refuses. ``make demo`` runs it.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
@@ -70,10 +76,17 @@ def verdict(response: httpx.Response) -> str:
     return f"{response.status_code} {error['subcode']} {error['description']}"
 
 
-def main() -> int:
+def requests() -> list[tuple[str, str, str, dict[str, str], bytes | Iterator[bytes]]]:
+    """The requests, each time afresh (the oversized upload is a generator)."""
+    return [(*request[:4], oversized_upload()) if isinstance(request[4], Iterator) else request
+            for request in REQUESTS]
+
+
+def run(options: list[str]) -> None:
+    """Start ``ttguard serve --upstream local`` with ``options``, send every request, stop it."""
     port = free_port()
     command = [sys.executable, "-m", "ttguard", "serve", "--upstream", "local",
-               "--port", str(port), "--require-authorization"]
+               "--port", str(port), *options]
     print("$", " ".join(["ttguard", *command[3:]]))
     gateway = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -81,12 +94,25 @@ def main() -> int:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             width = max(len(what) for what, *_ in REQUESTS)
             path_width = max(len(path) for _, _, path, *_ in REQUESTS)
-            for what, method, path, headers, body in REQUESTS:
+            for what, method, path, headers, body in requests():
                 response = client.request(method, path, headers=headers, content=body)
                 print(f"{what:<{width}}  {method:<4} {path:<{path_width}}  {verdict(response)}")
     finally:
         gateway.terminate()
         gateway.wait(10)
+
+
+def main() -> int:
+    run(["--require-authorization"])
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "disagreements.jsonl"
+        print()
+        run(["--require-authorization", "--report-only", "--report", str(report)])
+        print(f"\n{report.name}: what ttguard refused and the (echo) upstream accepted")
+        for line in report.read_text().splitlines():
+            entry = json.loads(line)
+            print(f"  {entry['kind']:<16} {entry['method']:<4} {entry['path_template']:<34} "
+                  f"ttguard {entry['ttguard']['subcode']}, upstream {entry['server']['status']}")
     return 0
 
 

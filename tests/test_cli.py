@@ -76,7 +76,15 @@ def test_the_gateway_demo_answers_each_request_as_the_server_would() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "gateway_demo.py")],
                             capture_output=True, text=True, check=False, timeout=120)
     assert result.returncode == 0, result.stderr
-    verdicts = [line.split("  ")[-1].split()[:2] for line in result.stdout.splitlines()[1:]]
+    enforcing, report_only, report = result.stdout.split("\n\n")
+    verdicts = [line.split("  ")[-1].split()[:2] for line in enforcing.splitlines()[1:]]
     assert verdicts == [["201", "forwarded,"], ["201", "forwarded,"], ["400", "400141"],
                         ["400", "400314"], ["400", "400415"], ["400", "400589"],
                         ["400", "400926"], ["400", "400589"], ["401", "401000"]]
+    statuses = [line.split("  ")[-1].split()[0] for line in report_only.splitlines()[1:]]
+    assert statuses == ["201"] * 7 + ["200", "201"]
+    refusals = [line.split()[0] + " " + line.split()[-3] for line in report.splitlines()[1:]]
+    assert refusals == ["false_rejection 400141,", "false_rejection 400314,",
+                        "false_rejection 400415,", "false_rejection 400589,",
+                        "false_rejection 400926,", "false_rejection 400589,",
+                        "false_rejection 401000,"]
