@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .core import DEFAULT_MAX_BODY, StreamValidator, TTError, operations, resolve
+from .openapi import DEFAULT_SERVER, openapi_document
 
 __all__ = ["main"]
 
@@ -90,6 +91,11 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     return 0
 
 
+def _openapi(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    print(json.dumps(openapi_document(arguments.server), indent=2, ensure_ascii=False))
+    return 0
+
+
 def _bench(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     # The benchmarks are not part of the package: they run from a source checkout.
     checkout = Path.cwd()
@@ -137,6 +143,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                        help="wait on the upstream at most this long per step (30)")
     serve.set_defaults(run=_serve)
+
+    openapi = commands.add_parser("openapi", help="print the catalogue as an OpenAPI 3.1 document")
+    openapi.add_argument("--server", default=DEFAULT_SERVER, metavar="URL",
+                         help=f"the server URL the document names ({DEFAULT_SERVER})")
+    openapi.set_defaults(run=_openapi)
 
     bench = commands.add_parser("bench", help="run the benchmarks (in a source checkout)")
     bench.add_argument("--quick", action="store_true",
