@@ -21,6 +21,8 @@ from ttguard.openapi import openapi_document
 
 #: A body that is not there (as opposed to the JSON value null).
 ABSENT = object()
+#: A body that is not JSON in UTF-8: no application/json schema describes it.
+NOT_JSON = object()
 
 
 @dataclass
@@ -84,7 +86,9 @@ def refusals(name: str, path: dict[str, str], query: dict[str, Any], body: Any =
     for key, value in given.items():
         if key in operation.parameters:
             found += _refusals(operation.parameters[key], value, f"{key[0]}::{key[1]}")
-    if body is ABSENT:
+    if body is NOT_JSON:
+        found.append("body: not JSON")
+    elif body is ABSENT:
         if operation.body_required:
             found.append("body: missing")
     elif operation.body is not None:
@@ -93,6 +97,10 @@ def refusals(name: str, path: dict[str, str], query: dict[str, Any], body: Any =
 
 
 def parse_body(raw: bytes) -> Any:
-    """A request body as ttguard parses it: ``ABSENT`` when empty or blank."""
-    text = raw.decode("utf-8").lstrip("\ufeff")
-    return ABSENT if not text.strip(" \t\n\r") else json.loads(text)
+    """A request body as ttguard parses it: ``ABSENT`` when empty or blank, ``NOT_JSON`` when
+    it is not JSON in UTF-8."""
+    try:
+        text = raw.decode("utf-8").lstrip("\ufeff")
+        return ABSENT if not text.strip(" \t\n\r") else json.loads(text)
+    except (ValueError, RecursionError):
+        return NOT_JSON

@@ -13,6 +13,7 @@ import pytest
 from tests.servers import Recorder, Running, uvicorn_server
 from ttguard.gateway import INTERNAL_ERROR, RESPONSE_TIMEOUT, create_app
 
+UUID = "e834214a-e13d-412b-ffd6-911ab58c8733"
 VALID = b'{"description": {"name": "Pump 7"}}'
 
 
@@ -90,3 +91,20 @@ def test_a_streamed_upload_to_an_unchecked_path_is_forwarded_whole(
         response = httpx.put(f"{gateway.url}/files/blob", content=iter(chunks))
     assert response.status_code == 201
     assert recorder.requests[-1][1] == b"".join(chunks)
+
+
+def test_a_path_holding_a_newline_is_forwarded(local_gateway: Running) -> None:
+    # Found by Schemathesis: a "/{path:path}" route does not match %0A, and Starlette answered
+    # a plain-text 404 for a request ttguard had accepted.
+    response = httpx.get(f"{local_gateway.url}/api/twins/{UUID}/ledgers/personal%0A/value")
+    assert response.status_code == 200
+    assert response.headers["x-echo-target"] == f"/twins/{UUID}/ledgers/personal%0A/value"
+
+
+def test_an_empty_request_header_is_echoed() -> None:
+    # Found by Schemathesis: the demo echo sent "authorization: " (a trailing space), which
+    # HTTP forbids, and the connection dropped without an answer.
+    with uvicorn_server(create_app("local")) as gateway:
+        response = httpx.get(f"{gateway.url}/whoami", headers={"Authorization": ""})
+    assert response.status_code == 200
+    assert "authorization:" in response.headers.get_list("x-echo-header")

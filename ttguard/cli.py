@@ -87,7 +87,7 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     gateway.serve(arguments.upstream, host=arguments.host, port=arguments.port,
                   prefix=arguments.prefix, max_body=arguments.max_body,
                   require_authorization=arguments.require_authorization,
-                  timeout=arguments.timeout)
+                  timeout=arguments.timeout, openapi=arguments.openapi)
     return 0
 
 
@@ -142,6 +142,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="refuse requests without an Authorization header")
     serve.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                        help="wait on the upstream at most this long per step (30)")
+    serve.add_argument("--openapi", action="store_true",
+                       help="also serve the catalogue as OpenAPI 3.1 at /openapi.json")
     serve.set_defaults(run=_serve)
 
     openapi = commands.add_parser("openapi", help="print the catalogue as an OpenAPI 3.1 document")

@@ -24,6 +24,10 @@ Forwarding:
   a whole one. One failure does not spoil the next request: the client's pool discards the
   failed connection.
 
+With ``openapi=True`` (``ttguard serve --openapi``) the gateway also answers ``GET /openapi.json``
+itself with the catalogue as an OpenAPI 3.1 document (:mod:`ttguard.openapi`), whose server is
+the gateway's ``prefix``, for clients and fuzzers to read.
+
 ``create_local_echo_upstream()`` is a **demo** stand-in for the API, for machines without
 internet (``--upstream local``): it runs in-process and answers every request with the bytes it
 received.
@@ -40,10 +44,13 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .asgi import NOT_FOUND, ASGIApp, GuardMiddleware, Message, Receive, Scope, Send, send_error
 from .core import DEFAULT_MAX_BODY, Subcode, TTError
+from .openapi import openapi_document
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -187,9 +194,20 @@ async def _answer_failure(send: Send, error: TTError, target: httpx.URL,
     await send_error(send, error)
 
 
+def _openapi_route(prefix: str) -> Route:
+    """``GET /openapi.json``: the catalogue as OpenAPI 3.1, served under ``prefix``."""
+    document = openapi_document(prefix.rstrip("/") or "/")
+
+    async def openapi_json(request: Request) -> JSONResponse:
+        return JSONResponse(document)
+
+    return Route("/openapi.json", openapi_json, methods=["GET"])
+
+
 def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_BODY,
                require_authorization: bool = False, timeout: float = DEFAULT_TIMEOUT,
-               transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
+               transport: httpx.AsyncBaseTransport | None = None,
+               openapi: bool = False) -> Starlette:
     """The validating gateway: checks each request as the server would, forwards the good ones.
 
     ``upstream`` is the API's base URL (:data:`DEFAULT_UPSTREAM` for Trusted Twin), or
@@ -198,17 +216,22 @@ def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_B
     :class:`~ttguard.asgi.GuardMiddleware`; ``prefix`` is also removed before forwarding.
     ``timeout`` bounds, in seconds, each wait on the upstream: to connect, to take the next
     request bytes, to give the next response bytes. ``transport`` replaces httpx's network
-    transport (to reach an in-process application, say).
+    transport (to reach an in-process application, say). ``openapi`` serves the catalogue as
+    OpenAPI 3.1 at ``/openapi.json``.
     """
     if upstream == LOCAL_UPSTREAM:
         upstream = _LOCAL_ECHO_URL
         transport = httpx.ASGITransport(app=create_local_echo_upstream())
     forwarder = _Forwarder(upstream, prefix=prefix, timeout=timeout, transport=transport)
-    return Starlette(
-        routes=[Route("/{path:path}", forwarder)],
+    app = Starlette(
+        routes=[_openapi_route(prefix)] if openapi else [],
         middleware=[Middleware(GuardMiddleware, prefix=prefix, max_body=max_body,
                                require_authorization=require_authorization)],
         lifespan=forwarder.lifespan)
+    # Every other path is forwarded. Not a "/{path:path}" route: its pattern does not match a
+    # path holding a newline (%0A), which then got Starlette's plain-text 404.
+    app.router.default = forwarder
+    return app
 
 
 def create_local_echo_upstream() -> ASGIApp:
@@ -238,7 +261,9 @@ def create_local_echo_upstream() -> ASGIApp:
                    (b"content-length", str(len(body)).encode("ascii")),
                    (b"x-echo-method", scope["method"].encode("ascii")),
                    (b"x-echo-target", target)]
-        headers += [(b"x-echo-header", name + b": " + value) for name, value in scope["headers"]]
+        # rstrip: an empty value ends in the separator's space, which HTTP forbids.
+        headers += [(b"x-echo-header", (name + b": " + value).rstrip())
+                    for name, value in scope["headers"]]
         await send({"type": "http.response.start",
                     "status": 201 if scope["method"] == "POST" else 200, "headers": headers})
         await send({"type": "http.response.body", "body": bytes(body), "more_body": False})
@@ -249,8 +274,9 @@ def create_local_echo_upstream() -> ASGIApp:
 def serve(upstream: str = DEFAULT_UPSTREAM, host: str = "127.0.0.1", port: int = 8080,
           prefix: str = "", *, max_body: int = DEFAULT_MAX_BODY,
           require_authorization: bool = False, timeout: float = DEFAULT_TIMEOUT,
-          log_level: str = "info") -> None:
+          log_level: str = "info", openapi: bool = False) -> None:
     """Run the gateway (:func:`create_app`) with uvicorn until it is stopped."""
     app = create_app(upstream, prefix=prefix, max_body=max_body,
-                     require_authorization=require_authorization, timeout=timeout)
+                     require_authorization=require_authorization, timeout=timeout,
+                     openapi=openapi)
     uvicorn.run(app, host=host, port=port, log_level=log_level)

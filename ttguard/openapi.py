@@ -42,7 +42,6 @@ from typing import Any
 
 from .core import DEFAULT_MAX_BODY, Subcode, operations
 from .core.catalogue import request_schema
-from .core.keywords import REGEX_TIMEOUT
 
 __all__ = ["DEFAULT_SERVER", "body_schema", "ecma_pattern", "openapi_document",
            "operation_subcodes", "parameter_schema"]
@@ -55,8 +54,10 @@ _TYPE_KEYWORDS = ("type", "pattern", "x-pattern-printed")
 
 # -- character classes, as the running Python reads them ---------------------------------------
 
-#: What ``int()`` and ``float()`` strip: ``str.isspace()``, none of it above U+3000.
-_WHITESPACE = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
+#: What ``int()`` and ``float()`` strip: ASCII's whitespace, and any other ``str.isspace()``
+#: character above ASCII (CPython maps those to a space; U+001C to U+001F it leaves, and refuses).
+_WHITESPACE = " \t\n\v\f\r" + "".join(chr(code) for code in range(0x80, 0x3001)
+                                     if chr(code).isspace())
 
 
 def _class(characters: Iterable[str]) -> str:
@@ -473,6 +474,9 @@ def openapi_document(server: str = DEFAULT_SERVER) -> dict[str, Any]:
 
     Each call with the same ``server`` returns the same object: copy it before changing it.
     """
+    # Imported here: the keyword functions bring jsonschema, which only the document needs.
+    from .core.keywords import REGEX_TIMEOUT
+
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations().values():
         paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(

@@ -1,0 +1,44 @@
+"""Schemathesis, a third-party API fuzzer, against ``ttguard serve --upstream local --openapi``.
+
+A bounded run (a few requests per operation and mode); ``make fuzz`` runs a long one. What is
+judged, and how a negative case that is accepted gets explained: tests/schemathesis_run.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.schemathesis_run import run
+from tests.servers import Running, uvicorn_server
+from ttguard.gateway import create_app
+from ttguard.openapi import openapi_document
+
+#: Requests per operation and mode: 85 operations, two modes, well under a minute.
+EXAMPLES = 4
+
+
+@pytest.fixture(scope="module")
+def gateway() -> Iterator[Running]:
+    with uvicorn_server(create_app("local", openapi=True)) as running:
+        yield running
+
+
+def test_the_gateway_serves_the_document(gateway: Running) -> None:
+    response = httpx.get(f"{gateway.url}/openapi.json")
+    assert response.status_code == 200
+    assert response.json() == openapi_document("/")
+
+
+def test_the_document_is_served_only_when_asked_for() -> None:
+    with uvicorn_server(create_app("local")) as running:
+        response = httpx.get(f"{running.url}/openapi.json")
+    assert "x-echo-target" in response.headers  # forwarded to the upstream like any path
+
+
+def test_schemathesis_finds_nothing(gateway: Running) -> None:
+    report = run(gateway.url, examples=EXAMPLES)
+    assert report.findings == [], report.summary()
+    assert sum(report.sent.values()) >= 85 * 2
