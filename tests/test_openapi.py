@@ -23,6 +23,7 @@ from ttguard.openapi import (
     _BOOLEAN_STRING,
     _float_string,
     _integer_string,
+    body_schema,
     ecma_pattern,
     openapi_document,
     operation_subcodes,
@@ -179,6 +180,16 @@ def test_a_request_ttguard_refuses_is_mostly_refused_by_the_document_too() -> No
     assert refusals("create_twin", {}, {}, {"description": 5})
 
 
+def test_a_keyword_the_export_cannot_read_is_an_error_not_a_stricter_schema() -> None:
+    with pytest.raises(ValueError, match="no reading of 'format'"):
+        body_schema({"type": "string", "format": "date-time"})
+    assert body_schema({"type": "object", "properties": {"a": {"type": "integer"}}}) == {
+        "anyOf": [{"type": "object"}, {"$ref": "#/components/schemas/Pairs"}, {"const": ""}],
+        "properties": {"a": {"anyOf": [{"type": "null"}, {"anyOf": [
+            {"type": ["number", "boolean"]}, {"$ref": "#/components/schemas/IntegerString"}]}]}},
+    }
+
+
 @pytest.mark.parametrize(("python", "ecma"), [
     ("^[a-z_][0-9a-z_]{0,63}$", r"^[a-z_][0-9a-z_]{0,63}(?=\n?(?![\s\S]))"),
     ("(.[a-z]{1,8})?$", r"([^\n][a-z]{1,8})?(?=\n?(?![\s\S]))"),
@@ -213,8 +224,9 @@ def test_the_number_string_patterns_read_as_int_and_float_do(text: str) -> None:
 
     assert bool(re.search(_integer_string(None, None), text)) == reads(int)
     assert bool(re.search(_float_string(), text)) == reads(float)
-    in_range = reads(int) and -5 <= int(text) <= 100
-    assert bool(re.search(_integer_string(-5, 100), text)) == in_range
+    for low, high in ((-5, 100), (1, 1000), (None, 100)):
+        in_range = reads(int) and (low is None or low <= int(text)) and int(text) <= high
+        assert bool(re.search(_integer_string(low, high), text)) == in_range
 
 
 @settings(max_examples=200, deadline=None)

@@ -23,7 +23,6 @@ from typing import BinaryIO
 
 from .core import DEFAULT_MAX_BODY, StreamValidator, TTError, operations, resolve
 from .core.locate import Position, locate
-from .core.schema import first_error_at
 from .core.syntax import decode_utf8, is_blank
 from .openapi import DEFAULT_SERVER, openapi_document
 
@@ -71,6 +70,9 @@ def _where(operation: str | None, body: bytes, error: TTError) -> Position | Non
     """Where in the body the value ``error`` is about starts, if it is about one."""
     if operation is None or not error.description.startswith("body::"):
         return None
+    # Imported here, as the core does: jsonschema takes 100 ms to import, paid on errors only.
+    from .core.schema import first_error_at
+
     # Only a body the core parsed gets a schema error: it is UTF-8 JSON, within the quota.
     text = decode_utf8(body)
     parsed = None if is_blank(text) else json.loads(text)

@@ -49,13 +49,22 @@ __all__ = ["DEFAULT_SERVER", "body_schema", "ecma_pattern", "openapi_document",
 DEFAULT_SERVER = "https://rest.trustedtwin.com"
 OPENAPI_VERSION = "3.1.0"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-#: Keywords the catalogue uses that apply to one JSON type; the rest are rewritten or kept.
+#: Keywords rewritten with the schema's types (see _typed).
 _TYPE_KEYWORDS = ("type", "pattern", "x-pattern-printed")
+#: Keywords that mean the same to ttguard and to a standard validator (each applies to values
+#: of one JSON type only, as ttguard's keyword functions do; ttguard's bounds also apply to
+#: numeric strings, which only makes it stricter): copied as they are.
+_COPIED = frozenset({"$comment", "title", "description", "enum", "const", "required",
+                     "maxLength", "minLength", "maxItems", "minItems", "maximum", "minimum"})
+#: Keywords whose value is a schema for what the value holds.
+_NESTED = ("propertyNames", "additionalProperties", "items")
+_BOUNDS = ("minimum", "maximum")
 
 # -- character classes, as the running Python reads them ---------------------------------------
 
-#: What ``int()`` and ``float()`` strip: ASCII's whitespace, and any other ``str.isspace()``
-#: character above ASCII (CPython maps those to a space; U+001C to U+001F it leaves, and refuses).
+#: What ``int()`` and ``float()`` strip: ASCII's whitespace, and the ``str.isspace()``
+#: characters above ASCII (none above U+3000), which CPython reads as a space; U+001C..U+001F,
+#: whitespace to ``str.isspace()``, they refuse.
 _WHITESPACE = " \t\n\v\f\r" + "".join(chr(code) for code in range(0x80, 0x3001)
                                      if chr(code).isspace())
 
@@ -287,7 +296,7 @@ def _body_branches(name: str, schema: Mapping[str, Any]) -> list[dict[str, Any]]
 
 def _parameter_branches(name: str, schema: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The typed values a client may serialise for ``name``, and the strings pydantic reads."""
-    bounds = {key: schema[key] for key in ("minimum", "maximum") if key in schema}
+    bounds = {key: schema[key] for key in _BOUNDS if key in schema}
     if name == "integer":
         return [{"type": "integer", **bounds},
                 _integer_string_schema(bounds.get("minimum"), bounds.get("maximum"))]
@@ -319,30 +328,34 @@ def _typed(schema: Mapping[str, Any], rest: dict[str, Any], *, parameter: bool
     return exported
 
 
-def _translated(schema: Any, *, parameter: bool) -> Any:
-    """A catalogue schema as a standard validator must read it to refuse no more than ttguard."""
-    if not isinstance(schema, Mapping):
-        return schema
+def _translated(schema: Any, *, parameter: bool) -> dict[str, Any]:
+    """A catalogue schema as a standard validator must read it to refuse no more than ttguard.
+
+    Raises ``ValueError`` for a keyword this export does not know: copied as it is, it could
+    refuse what ttguard's keyword functions accept.
+    """
     rest: dict[str, Any] = {}
     for key, value in schema.items():
-        if key in _TYPE_KEYWORDS or key == "$schema" or (parameter and key in (
-                "minimum", "maximum")):
+        if key in _TYPE_KEYWORDS or key == "$schema" or (parameter and key in _BOUNDS):
             continue
         if key == "properties":
             required = schema.get("required", ())
             rest[key] = {name: _optional(_translated(child, parameter=parameter),
                                          nullable=name not in required)
                          for name, child in value.items()}
-        elif key in ("propertyNames", "additionalProperties", "items", "not"):
-            rest[key] = _translated(value, parameter=parameter)
-        elif key in ("anyOf", "allOf", "oneOf", "prefixItems"):
-            rest[key] = [_translated(item, parameter=parameter) for item in value]
-        else:
+        elif key in _NESTED:
+            rest[key] = _translated(value, parameter=parameter) if isinstance(value, dict) \
+                else value
+        elif key == "format" and value == "uuid":
+            # ttguard's uuid is any 8-4-4-4-12 hex string, in full; validators differ on the
+            # format, which stays as a hint for generators.
             rest[key] = value
-    if "format" in schema and schema["format"] == "uuid":
-        # ttguard's uuid is any 8-4-4-4-12 hex string, in full; validators differ on the format.
-        rest["pattern"] = ("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
-                           "-[0-9a-fA-F]{12}$")
+            rest["pattern"] = ("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+                               "-[0-9a-fA-F]{12}$")
+        elif key in _COPIED:
+            rest[key] = value
+        else:
+            raise ValueError(f"the OpenAPI export has no reading of {key!r}: {value!r}")
     return _typed(schema, rest, parameter=parameter)
 
 
@@ -353,14 +366,12 @@ def _optional(schema: dict[str, Any], *, nullable: bool) -> dict[str, Any]:
 
 def body_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     """A catalogue body schema as a standard schema for JSON values, with ttguard's leniency."""
-    exported: dict[str, Any] = _translated(schema, parameter=False)
-    return exported
+    return _translated(schema, parameter=False)
 
 
 def parameter_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     """A catalogue path or query parameter schema as a standard schema for its wire value."""
-    exported: dict[str, Any] = _translated(schema, parameter=True)
-    return exported
+    return _translated(schema, parameter=True)
 
 
 # -- the document --------------------------------------------------------------------------------
