@@ -38,6 +38,14 @@ def test_the_document_is_served_only_when_asked_for() -> None:
     assert "x-echo-target" in response.headers  # forwarded to the upstream like any path
 
 
+def test_under_a_prefix_the_documents_server_is_the_prefix() -> None:
+    with uvicorn_server(create_app("local", prefix="/api/", openapi=True)) as running:
+        document = httpx.get(f"{running.url}/openapi.json").json()
+        forwarded = httpx.get(f"{running.url}/api/whoami")
+    assert document["servers"] == [{"url": "/api"}]
+    assert forwarded.headers["x-echo-target"] == "/whoami"
+
+
 def test_schemathesis_finds_nothing(gateway: Running) -> None:
     report = run(gateway.url, examples=EXAMPLES)
     assert report.findings == [], report.summary()
