@@ -132,7 +132,7 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 
 def _openapi(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    print(json.dumps(openapi_document(arguments.server), indent=2, ensure_ascii=False))
+    print(json.dumps(openapi_document(arguments.server), indent=2))
     return 0
 
 

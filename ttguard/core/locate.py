@@ -134,7 +134,7 @@ def locate(text: str, path: Sequence[str | int | Key]) -> Position | None:
     value at all.
 
     >>> locate('{"entries": {\\n  "k": {"value": 1}}}', ["entries", "k", "value"])
-    Position(line=2, column=16)
+    Position(line=2, column=18)
     """
     index = _skip_space(text, 0)
     if index >= len(text):
