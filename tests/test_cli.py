@@ -117,3 +117,13 @@ def test_the_gateway_demo_answers_each_request_as_the_server_would() -> None:
     assert verdicts == [["201", "forwarded,"], ["201", "forwarded,"], ["400", "400141"],
                         ["400", "400314"], ["400", "400415"], ["400", "400589"],
                         ["400", "400926"], ["400", "400589"], ["401", "401000"]]
+
+
+def test_serve_openapi_reaches_the_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ttguard import gateway
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(gateway, "serve", lambda upstream, **options: calls.append(options))
+    assert main(["serve", "--upstream", "local", "--openapi"]) == 0
+    assert main(["serve", "--upstream", "local"]) == 0
+    assert [call["openapi"] for call in calls] == [True, False]
