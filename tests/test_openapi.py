@@ -27,6 +27,7 @@ from ttguard.openapi import (
     ecma_pattern,
     openapi_document,
     operation_subcodes,
+    parameter_schema,
 )
 
 UUID = "e834214a-e13d-412b-ffd6-911ab58c8733"
@@ -188,6 +189,14 @@ def test_a_keyword_the_export_cannot_read_is_an_error_not_a_stricter_schema() ->
         "properties": {"a": {"anyOf": [{"type": "null"}, {"anyOf": [
             {"type": ["number", "boolean"]}, {"$ref": "#/components/schemas/IntegerString"}]}]}},
     }
+
+
+def test_a_pattern_with_no_ecma_spelling_is_left_out_and_noted() -> None:
+    exported = parameter_schema({"type": "string", "pattern": r"^\d+$"})
+    assert exported == {"type": "string", "x-ttguard-pattern": r"^\d+$"}
+    exported = parameter_schema({"type": "string", "pattern": "^[a-z]+$"})
+    assert exported == {"type": "string", "pattern": r"^[a-z]+(?=\n?(?![\s\S]))",
+                        "x-ttguard-pattern": "^[a-z]+$"}
 
 
 @pytest.mark.parametrize(("python", "ecma"), [

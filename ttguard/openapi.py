@@ -506,9 +506,12 @@ def openapi_document(server: str = DEFAULT_SERVER) -> dict[str, Any]:
             "body": f"at most {DEFAULT_MAX_BODY} bytes (400141), UTF-8 (400314), JSON "
                     "(400415, Python's json: NaN and Infinity pass): none of it is in the "
                     "schemas",
-            "pattern": "searched with Python's syntax by the regex package; the exported "
-                       "pattern is its ECMA 262 spelling, the original in x-ttguard-pattern "
-                       f"where they differ; a search over {REGEX_TIMEOUT} s accepts",
+            "pattern": "searched with Python's syntax by the regex package, where $ also "
+                       "matches before a final newline and \\d, \\w, \\s, \\b are Unicode; "
+                       "the exported pattern is its ECMA 262 spelling, the original in "
+                       "x-ttguard-pattern where they differ; a pattern with no ECMA spelling "
+                       "is left out (the schema accepts more); a search over "
+                       f"{REGEX_TIMEOUT} s accepts",
             "coercion": "body values and parameters are read as pydantic v1 reads them; the "
                         "schemas spell the values it coerces",
         },
