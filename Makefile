@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint fuzz load bench clean
+.PHONY: test demo lint fuzz load bench stress-test clean
 
 FUZZ_SECONDS ?= 300
 # Requests per operation and mode in each round of the Schemathesis run.
 FUZZ_EXAMPLES ?= 25
+STRESS_RUNS ?= 10
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check ttguard tests benchmarks examples fuzz
+	$(BIN)/ruff check ttguard tests benchmarks examples fuzz stress
 	$(BIN)/mypy --strict ttguard
 
 test: lint
@@ -42,6 +43,11 @@ load: $(STAMP)
 # Every benchmark with its ratios and targets; writes benchmarks/results/latest.{md,json,png}.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# `make test` STRESS_RUNS times in a row while a busy-looping process runs on every core, as
+# on CI's loaded box; fails if any run fails.
+stress-test: $(STAMP)
+	$(BIN)/python stress/run.py --runs $(STRESS_RUNS) -- $(MAKE) test
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

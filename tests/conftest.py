@@ -5,8 +5,15 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ttguard import TTError
+
+# CI runs on a loaded 2-core box: no property test may fail because an example, or drawing
+# one, took longer there than on an idle machine. Each test's own @settings adds to this.
+settings.register_profile("busy-machine", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("busy-machine")
 
 
 def verdict(error: pytest.ExceptionInfo[TTError]) -> tuple[int, int, str]:

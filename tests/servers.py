@@ -11,7 +11,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,21 @@ class Running:
         return f"http://{self.host}:{self.port}"
 
 
+def wait_until(condition: Callable[[], bool], *, seconds: float = 30.0) -> bool:
+    """Whether ``condition()`` holds within ``seconds``, asked every 20 ms (it stops at once).
+
+    For what another thread or process makes true (a server finishing its requests): a busy
+    machine may take its time, so a test waits for the condition, bounded, rather than for a
+    fixed delay or reading it once.
+    """
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 @contextlib.contextmanager
 def uvicorn_server(app: Any, *, lifespan: str = "auto") -> Iterator[Running]:
     """Run ``app`` under uvicorn on 127.0.0.1 in a thread, for the ``with`` block."""
@@ -46,11 +61,8 @@ def uvicorn_server(app: Any, *, lifespan: str = "auto") -> Iterator[Running]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
+    if not wait_until(lambda: server.started or not thread.is_alive()) or not server.started:
+        raise RuntimeError("uvicorn did not start")
     try:
         yield Running("127.0.0.1", port)
     finally:

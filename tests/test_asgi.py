@@ -93,7 +93,7 @@ def test_each_subcode_end_to_end(guarded: Running, recorder: Recorder, method: s
 
 
 def test_a_declared_length_over_the_quota_is_answered_before_any_body(guarded: Running) -> None:
-    with socket.create_connection((guarded.host, guarded.port), timeout=10) as sock:
+    with socket.create_connection((guarded.host, guarded.port), timeout=30) as sock:
         sock.sendall(request_head("POST", "/twins", {**AUTH, "Content-Length": str(2**30)}))
         response = read_response(sock)
     assert error_of(response) == (400, 400141,
@@ -101,7 +101,7 @@ def test_a_declared_length_over_the_quota_is_answered_before_any_body(guarded: R
 
 
 def test_missing_authorization_is_answered_before_any_body(guarded: Running) -> None:
-    with socket.create_connection((guarded.host, guarded.port), timeout=10) as sock:
+    with socket.create_connection((guarded.host, guarded.port), timeout=30) as sock:
         sock.sendall(request_head("POST", "/twins", {"Content-Length": "100"}))
         response = read_response(sock)
     assert error_of(response) == (401, 401000, "Authorization header not provided.")
@@ -113,7 +113,7 @@ def test_an_oversized_chunked_upload_is_answered_while_the_client_still_sends(
     total = 64 * 2**20
     piece = b"x" * 65536
     sent = 0
-    with socket.create_connection((guarded.host, guarded.port), timeout=10) as sock:
+    with socket.create_connection((guarded.host, guarded.port), timeout=30) as sock:
         sock.sendall(request_head("POST", "/twins", {**AUTH, "Transfer-Encoding": "chunked"}))
         readable: list[socket.socket] = []
         while sent < total and not readable:

@@ -85,6 +85,8 @@ def test_without_an_operation_only_the_generic_checks_run() -> None:
     (["validate"], "validate takes [OPERATION] FILE"),
     (["validate", "--frobnicate", "-"], "unrecognized arguments: --frobnicate"),
     (["validate", "--method", "GET", "--path", "/nowhere", "-"], "no operation is GET /nowhere"),
+    (["validate", "--method", "POST", "--path", "/twins;x", "-"],
+     "POST /twins;x: Request path is ambiguous: a ';' parameter."),
     (["validate", "--max-body", "-1", "-"], "--max-body must not be negative"),
     (["validate", "/no/such/file.json"], "cannot read /no/such/file.json"),
     (["frobnicate"], "invalid choice"),

@@ -164,11 +164,24 @@ def test_a_malformed_content_length_is_a_corrupted_request(value: bytes,
     assert description.encode() in sent[1]["body"]
 
 
-def test_an_encoded_slash_stays_inside_its_parameter() -> None:
+def test_an_encoded_slash_that_changes_the_route_once_decoded_is_refused() -> None:
+    # The application routes on the decoded path, where site%2FRFID%231 is two segments: which
+    # operation it names depends on who reads it.
+    recorder = Recorder()
+    twin = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
+    with uvicorn_server(GuardMiddleware(recorder)) as running:
+        response = httpx.get(f"{running.url}/twins/{twin}/identities/site%2FRFID%231")
+    assert (response.status_code, response.json()["subcode"], response.json()["description"]) \
+        == (400, 400793, "Request path is ambiguous: an encoded '/' changes the route.")
+    assert recorder.requests == []
+
+
+def test_an_encoded_slash_in_a_doc_name_means_what_a_plain_one_means() -> None:
     recorder = Recorder()
     twin = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
     with uvicorn_server(GuardMiddleware(recorder, reject_unknown=True)) as running:
-        response = httpx.get(f"{running.url}/twins/{twin}/identities/site%2FRFID%231")
-    assert response.status_code == 201
-    [(scope, _)] = recorder.requests
-    assert scope["path"] == f"/twins/{twin}/identities/site/RFID#1"
+        encoded = httpx.get(f"{running.url}/twins/{twin}/docs/folder%2Freport.pdf")
+        plain = httpx.get(f"{running.url}/twins/{twin}/docs/folder/report.pdf")
+    assert (encoded.status_code, plain.status_code) == (201, 201)
+    assert [scope["path"] for scope, _ in recorder.requests] == [
+        f"/twins/{twin}/docs/folder/report.pdf"] * 2

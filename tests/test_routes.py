@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import verdict
 
-from ttguard import Route, operations, resolve
+from ttguard import Route, TTError, operations, resolve
+from ttguard.core.routes import canonical_path, route_path
 
 OPERATIONS = json.loads(
     (Path(__file__).parents[1] / "schemas" / "operations.json").read_text())
@@ -68,8 +70,94 @@ def test_a_prefix_is_removed_before_matching() -> None:
 
 
 def test_path_parameters_are_percent_decoded_after_splitting() -> None:
-    assert resolve("GET", "/resolve/RFID%23be744bdc%2Fx") == Route(
-        "resolve_twin_identity", {"identity": "RFID#be744bdc/x"})
+    assert resolve("GET", "/resolve/RFID%23be744bdc%3Dx%25") == Route(
+        "resolve_twin_identity", {"identity": "RFID#be744bdc=x%"})
+
+
+TWIN = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
+
+
+@pytest.mark.parametrize(("path", "canonical"), [
+    ("/twins", "/twins"),
+    ("/tw%69ns", "/twins"),
+    ("/%74%77%69%6E%73", "/twins"),
+    ("/x/../twins", "/twins"),
+    ("/./twins", "/twins"),
+    ("/twins/.", "/twins/"),
+    ("/twins/t/..", "/twins/"),
+    ("//twins", "/twins"),
+    ("/twins//t", "/twins/t"),
+    ("/twins/a%2Fb%2fc", "/twins/a%2Fb%2fc"),
+    ("/twins/%41%25%20", "/twins/A%25%20"),
+    ("/twins/%zz%4", "/twins/%zz%4"),
+    ("http://host:8080/a/../twins", "/twins"),
+    ("/", "/"),
+    ("/..%2e", "/..."),
+])
+def test_a_path_has_one_canonical_spelling(path: str, canonical: str) -> None:
+    assert canonical_path(path) == canonical
+
+
+@pytest.mark.parametrize(("method", "path", "route"), [
+    ("POST", "/tw%69ns", Route("create_twin", {})),
+    ("POST", "/%74wins", Route("create_twin", {})),
+    ("POST", "/x/../twins", Route("create_twin", {})),
+    ("POST", "/twins/.", Route("create_twin", {})),
+    ("POST", "/TWINS", Route("create_twin", {})),
+    ("GET", "/twins//docs", Route("get_twin", {"twin": "docs"})),
+    ("POST", f"/twins/{TWIN}/Ledgers/personal",
+     Route("add_twin_ledger_entry", {"twin": TWIN, "ledger": "personal"})),
+    ("GET", f"/twins/{TWIN}/docs/folder/sub/report.pdf",
+     Route("get_twin_doc", {"twin": TWIN, "doc_name": "folder/sub/report.pdf"})),
+    ("GET", f"/twins/{TWIN}/docs/folder%2Fsub%2Freport.pdf",
+     Route("get_twin_doc", {"twin": TWIN, "doc_name": "folder/sub/report.pdf"})),
+])
+def test_the_same_request_spelled_another_way_is_the_same_operation(
+        method: str, path: str, route: Route) -> None:
+    assert resolve(method, path) == route
+
+
+@pytest.mark.parametrize(("path", "reason"), [
+    ("/twins;x=1", "a ';' parameter"),
+    (f"/twins/{TWIN};v=2/identities", "a ';' parameter"),
+    ("/twins\\x", "a backslash"),
+    ("*", "the target is no path"),
+    ("twins", "the target is no path"),
+    ("/%2E%2E/twins", "an encoded dot segment"),
+    ("/x/%2e/twins", "an encoded dot segment"),
+    ("/x/.%2E/twins", "an encoded dot segment"),
+    ("/../twins", "'..' climbs above the root"),
+    ("/twins/../../twins", "'..' climbs above the root"),
+    (f"/twins/{TWIN}%2Fidentities", "an encoded '/' changes the route"),
+    ("/resolve/RFID%23be744bdc%2Fx", "an encoded '/' changes the route"),
+])
+def test_an_ambiguous_target_is_the_servers_400(path: str, reason: str) -> None:
+    with pytest.raises(TTError) as error:
+        route_path("POST" if "identities" in path or "twins" in path else "GET", path)
+    assert verdict(error) == (400, 400793, f"Request path is ambiguous: {reason}.")
+
+
+@pytest.mark.parametrize("path", ["/api/../twins", "/x/../api/twins", "/api/x/../../twins"])
+def test_dot_segments_across_the_prefix_are_ambiguous(path: str) -> None:
+    with pytest.raises(TTError) as error:
+        route_path("POST", path, prefix="/api")
+    assert verdict(error) == (400, 400793,
+                              "Request path is ambiguous: '..' crosses the prefix.")
+
+
+def test_dot_segments_inside_the_prefix_are_removed() -> None:
+    assert route_path("POST", "/api/x/../twins", prefix="/api") == Route("create_twin", {})
+    assert route_path("POST", "/other/../x", prefix="/api") is None
+
+
+def test_an_encoded_slash_that_names_nothing_either_way_is_no_operation() -> None:
+    assert route_path("POST", "/tw%2Fins") is None
+
+
+def test_a_fragment_is_part_of_a_url_but_not_of_a_sent_path() -> None:
+    assert resolve("POST", "/twins#fragment") == Route("create_twin", {})
+    with pytest.raises(TTError):
+        route_path("POST", "/twins#fragment")
 
 
 def test_methods_are_case_insensitive() -> None:
@@ -77,8 +165,8 @@ def test_methods_are_case_insensitive() -> None:
 
 
 @pytest.mark.parametrize(("method", "path"), [
-    ("PUT", "/twins"), ("GET", "/nothing"), ("GET", "/twins/t/unknown"), ("GET", "/twins//docs"),
-    ("POST", "/twins/t"), ("GET", ""),
+    ("PUT", "/twins"), ("GET", "/nothing"), ("GET", "/twins/t/unknown"), ("POST", "/twins/t"),
+    ("GET", ""),
 ])
 def test_what_is_no_operation_resolves_to_none(method: str, path: str) -> None:
     assert resolve(method, path) is None

@@ -8,20 +8,30 @@ reaches the application; a request the server would accept reaches it unchanged.
 
 Operations, per HTTP request, in this order:
 
-1. **Route**: the method and ``scope["path"]`` (after ``prefix``) name an operation, or the
-   request passes through untouched (with ``reject_unknown``: ``404 not_found``). So does a
-   request for an operation outside ``operations``.
-2. **Authorization** (with ``require_authorization``): no ``Authorization`` header is
+1. **Framing**: a request with both ``Content-Length`` and ``Transfer-Encoding`` is
+   ``400793 corrupted_request``, whatever its path (RFC 9112 6.1: a server may refuse it, and
+   a proxy behind this application might read the body's end elsewhere than this server did).
+2. **Route**: the method and the path as sent (``raw_path``, after ``prefix``), in their
+   canonical form (:func:`ttguard.core.routes.canonical_path`: ``/tw%69ns`` and ``/x/../twins``
+   are ``/twins``), name an operation, or the request passes through untouched (with
+   ``reject_unknown``: ``404 not_found``). So does a request for an operation outside
+   ``operations``. A target that readers may take for different operations is
+   ``400793 corrupted_request``.
+3. **Authorization** (with ``require_authorization``): no ``Authorization`` header is
    ``401 unauthorized``, before any body is read.
-3. **Declared size**: a ``Content-Length`` over the quota is ``400141 quota_violation``, before
+4. **Declared size**: a ``Content-Length`` over the quota is ``400141 quota_violation``, before
    any body is read; a malformed one is ``400793 corrupted_request`` (see :func:`declared_length`).
-4. **Body**: each ``http.request`` message is fed to a :class:`~ttguard.core.StreamValidator` as
+5. **Body**: each ``http.request`` message is fed to a :class:`~ttguard.core.StreamValidator` as
    it arrives; the message that passes the quota, or brings a certain UTF-8 error, is answered
    at once and nothing more is read. At the end of the body the core judges JSON syntax, then
    path, query and body against the operation's schema, in the server's order.
-5. **Forward**: the application is called with a ``receive`` that first replays the body, byte
+6. **Forward**: the application is called with a ``receive`` that first replays the body, byte
    for byte, as one ``http.request`` message (``more_body`` false), then hands on whatever the
    server sends next (``http.disconnect``).
+
+A failure of the middleware itself (not of the application) is answered with the server's
+``500 internal_error`` body and logged with its cause on the ``ttguard`` logger, never with a
+bare 500.
 
 Non-HTTP scopes (``lifespan``, ``websocket``) pass through untouched. A client that disconnects
 before its body ends gets no answer (there is nobody to answer) and the application is not
@@ -45,12 +55,14 @@ O(``max_body``) bytes at most, whatever its size.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
-from .core import DEFAULT_MAX_BODY, StreamValidator, Subcode, TTError, resolve
+from .core import DEFAULT_MAX_BODY, StreamValidator, Subcode, TTError
 from .core import operations as known_operations
+from .core.routes import route_path
 
 __all__ = [
     "ASGIApp",
@@ -59,7 +71,10 @@ __all__ = [
     "Receive",
     "Scope",
     "Send",
+    "check_framing",
     "declared_length",
+    "encoded_path",
+    "internal_error",
     "send_error",
 ]
 
@@ -77,6 +92,24 @@ AUTHORIZATION_NOT_PROVIDED = "Authorization header not provided."
 NOT_FOUND = "The requested resource does not exist."
 #: ttguard's words: the server's are unknown, as is the subcode it gives (see declared_length).
 INVALID_CONTENT_LENGTH = "Content-Length header is not valid."
+#: ttguard's words, as above.
+CONFLICTING_FRAMING = "Content-Length and Transfer-Encoding must not both be given."
+#: The status-code page's wording of a 500; it prints no example for its subcodes.
+INTERNAL_ERROR = ("The server encountered an internal error and was not able to complete "
+                  "the request.")
+
+logger = logging.getLogger("ttguard")
+
+
+def internal_error(cause: BaseException) -> TTError:
+    """The server's ``500 internal_error`` for a failure of ttguard's own, logged with its cause.
+
+    The log record carries the trace the client gets, to find one from the other.
+    """
+    error = TTError(Subcode.INTERNAL_ERROR, INTERNAL_ERROR)
+    logger.error("internal error, answered %d, trace %s", error.subcode, error.trace,
+                 exc_info=cause)
+    return error
 
 
 async def send_error(send: Send, error: TTError) -> None:
@@ -92,6 +125,18 @@ async def send_error(send: Send, error: TTError) -> None:
                (b"content-length", str(len(body)).encode("ascii"))]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def check_framing(headers: Headers) -> None:
+    """Refuse a request framed two ways: ``Content-Length`` and ``Transfer-Encoding`` both.
+
+    The ASGI server reads such a body by its transfer coding; anyone who reads it by its length
+    instead (a proxy further on) finds another end, and the bytes after it become a request
+    of their own. RFC 9112 6.1 lets a server refuse it; a guard must.
+    """
+    names = {name for name, _ in headers}
+    if b"content-length" in names and b"transfer-encoding" in names:
+        raise TTError(Subcode.CORRUPTED_REQUEST, CONFLICTING_FRAMING)
 
 
 def declared_length(headers: Headers, max_body: int) -> int | None:
@@ -124,8 +169,8 @@ def declared_length(headers: Headers, max_body: int) -> int | None:
     return int(digits)
 
 
-def _encoded_path(scope: Scope) -> str:
-    """The request path as sent, percent-encoded: resolve() decodes each parameter once.
+def encoded_path(scope: Scope) -> str:
+    """The request path as sent, percent-encoded: the core decodes each parameter once.
 
     ``raw_path`` keeps an encoded ``/`` inside a parameter (``a%2Fb``) apart from a separator;
     without it, ``path`` is decoded and quoted back.
@@ -181,9 +226,16 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = resolve(scope["method"], _encoded_path(scope), prefix=self.prefix)
-        if route is None and self.reject_unknown:
-            await send_error(send, TTError(Subcode.NOT_FOUND, NOT_FOUND))
+        try:
+            check_framing(scope["headers"])
+            route = route_path(scope["method"], encoded_path(scope), prefix=self.prefix)
+            if route is None and self.reject_unknown:
+                raise TTError(Subcode.NOT_FOUND, NOT_FOUND)
+        except TTError as error:
+            await send_error(send, error)
+            return
+        except Exception as failure:
+            await send_error(send, internal_error(failure))
             return
         if route is None or (self.operations is not None
                              and route.operation not in self.operations):
@@ -216,6 +268,9 @@ class GuardMiddleware:
                 raise TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH) from None
         except TTError as error:
             await send_error(send, error)
+            return
+        except Exception as failure:
+            await send_error(send, internal_error(failure))
             return
         await self.app(scope, _replaying(validator.body, receive), send)
 

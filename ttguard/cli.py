@@ -56,7 +56,10 @@ def _operation(positional: list[str], arguments: argparse.Namespace,
         return named[0]
     if arguments.path is None:
         return None
-    route = resolve(arguments.method, arguments.path)
+    try:
+        route = resolve(arguments.method, arguments.path)
+    except TTError as ambiguous:
+        parser.error(f"{arguments.method} {arguments.path}: {ambiguous.description}")
     if route is None:
         parser.error(f"no operation is {arguments.method} {arguments.path}")
     return route.operation

@@ -1,14 +1,20 @@
 """The validating gateway: a reverse proxy to the Trusted Twin API with :class:`GuardMiddleware`.
 
-``create_app(upstream)`` is a Starlette application that forwards each request the middleware
+``create_app(upstream)`` is a pure ASGI application that forwards each request the middleware
 lets through to ``upstream`` with ``httpx``, and streams the answer back; ``serve()`` runs it with
 uvicorn (``ttguard serve`` on the command line). Needs the ``gateway`` extra.
 
 Forwarding:
 
-* **Target**: the upstream's URL, then the request's path as the client sent it (percent-encoding
-  untouched) less ``prefix``, then its query string. A path outside ``prefix`` has nothing to be
-  forwarded to and gets the server's ``404 not_found``.
+* **Target**: the upstream's URL, then the request's path in the canonical form the middleware
+  judged (:func:`ttguard.core.routes.canonical_path`: ``/x/../tw%69ns`` goes as ``/twins``) less
+  ``prefix``, then its query string as sent. Nothing normalises it after the verdict: the
+  upstream receives the very target that was judged. A path outside ``prefix`` has nothing to
+  be forwarded to and gets the server's ``404 not_found``.
+* **Framing** is the gateway's own: the client's ``Content-Length`` and ``Transfer-Encoding``
+  are never passed on. A body in one message (a checked body always is) goes with its length;
+  a longer one streams chunked. (A request framed both ways never gets here: the middleware
+  refuses it.)
 * **Headers** go both ways unchanged, in order and with repeats, except the hop-by-hop ones
   (RFC 9110 7.6.1, and any a ``Connection`` header names) and the request's ``Host``, which
   becomes the upstream's. httpx adds none of its defaults (no ``Accept-Encoding``, say), so the
@@ -23,6 +29,9 @@ Forwarding:
   change its status: the connection to the client is dropped, so a cut body is never taken for
   a whole one. One failure does not spoil the next request: the client's pool discards the
   failed connection.
+* **Any other failure** of the gateway's own is answered with the server's ``500
+  internal_error`` body and logged with its cause, never with a bare 500; once the response has
+  started, the connection is dropped instead.
 
 With ``openapi=True`` (``ttguard serve --openapi``) the gateway also answers ``GET /openapi.json``
 itself with the catalogue as an OpenAPI 3.1 document (:mod:`ttguard.openapi`), whose server is
@@ -36,20 +45,29 @@ received.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 import uvicorn
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from .asgi import NOT_FOUND, ASGIApp, GuardMiddleware, Message, Receive, Scope, Send, send_error
+from .asgi import (
+    INTERNAL_ERROR,
+    NOT_FOUND,
+    ASGIApp,
+    GuardMiddleware,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    encoded_path,
+    internal_error,
+    send_error,
+)
 from .core import DEFAULT_MAX_BODY, Subcode, TTError
+from .core.routes import canonical_path
 from .openapi import openapi_document
 
 __all__ = [
@@ -67,12 +85,10 @@ LOCAL_UPSTREAM = "local"
 #: Seconds to wait for the upstream to connect, to accept a chunk, or to send the next bytes.
 DEFAULT_TIMEOUT = 30.0
 
-#: The status-code page's wording of a 500; it prints no example for these subcodes.
-INTERNAL_ERROR = ("The server encountered an internal error and was not able to complete "
-                  "the request.")
+#: The status-code page's wording of a 500; it prints no example for this subcode.
 RESPONSE_TIMEOUT = "The server did not respond in time."
 
-#: Headers that describe one connection, not the message (RFC 9110 7.6.1), plus ``Host``.
+#: Headers that describe one connection, not the message (RFC 9110 7.6.1).
 _NOT_FORWARDED = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization",
     b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade",
@@ -80,7 +96,10 @@ _NOT_FORWARDED = frozenset({
 #: Where the demo echo seems to live, for URLs and logs; nothing listens there.
 _LOCAL_ECHO_URL = "http://local-echo-upstream.invalid"
 
-logger = logging.getLogger(__name__)
+#: What the gateway sets itself on a forwarded request: the upstream's host, its own framing.
+_REFRAMED = frozenset({b"host", b"content-length"})
+
+logger = logging.getLogger("ttguard")
 
 
 def _forwardable(headers: list[tuple[bytes, bytes]], *,
@@ -123,7 +142,7 @@ class _Forwarder:
         self.client: httpx.AsyncClient | None = None
 
     @contextlib.asynccontextmanager
-    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+    async def running(self) -> AsyncIterator[None]:
         """Own the upstream client while the application runs."""
         # Set-Cookie goes on to the clients; the gateway itself keeps nobody's cookies.
         keep_no_cookies = CookieJar(DefaultCookiePolicy(allowed_domains=[]))
@@ -136,8 +155,12 @@ class _Forwarder:
                 self.client = None
 
     def _target(self, scope: Scope) -> httpx.URL | None:
-        """The upstream URL for a request, or ``None`` for a path outside the prefix."""
-        path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        """The upstream URL for a request, or ``None`` for a path outside the prefix.
+
+        Raises the ``400793`` :class:`TTError` for an ambiguous path (which the middleware
+        has refused already, unless it lies outside the prefix).
+        """
+        path = canonical_path(encoded_path(scope)).encode("ascii")
         if self.prefix:
             if path != self.prefix and not path.startswith(self.prefix + b"/"):
                 return None
@@ -151,19 +174,22 @@ class _Forwarder:
         if self.client is None:
             raise RuntimeError("the gateway's upstream client lives in its lifespan: "
                                "run the application under a server that runs the lifespan")
-        target = self._target(scope)
-        if target is None:
-            await send_error(send, TTError(Subcode.NOT_FOUND, NOT_FOUND))
+        try:
+            target = self._target(scope)
+            if target is None:
+                raise TTError(Subcode.NOT_FOUND, NOT_FOUND)
+        except TTError as error:
+            await send_error(send, error)
             return
         first = await receive()
         if first["type"] == "http.disconnect":
             return
         # A body in one message (all a checked body ever is) goes as it is, and httpx gives it
-        # its length; a longer one streams, with the client's Content-Length if it sent one.
+        # its length; a longer one streams, chunked.
         content: bytes | AsyncIterator[bytes] = (
             _request_body(first, receive) if first.get("more_body", False)
             else first.get("body", b""))
-        headers = _forwardable(scope["headers"], also_drop=frozenset({b"host"}))
+        headers = _forwardable(scope["headers"], also_drop=_REFRAMED)
         request = httpx.Request(scope["method"], target, headers=headers, content=content)
         try:
             response = await self.client.send(request, stream=True)
@@ -194,20 +220,10 @@ async def _answer_failure(send: Send, error: TTError, target: httpx.URL,
     await send_error(send, error)
 
 
-def _openapi_route(prefix: str) -> Route:
-    """``GET /openapi.json``: the catalogue as OpenAPI 3.1, served under ``prefix``."""
-    document = openapi_document(prefix.rstrip("/") or "/")
-
-    async def openapi_json(request: Request) -> JSONResponse:
-        return JSONResponse(document)
-
-    return Route("/openapi.json", openapi_json, methods=["GET"])
-
-
 def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_BODY,
                require_authorization: bool = False, timeout: float = DEFAULT_TIMEOUT,
                transport: httpx.AsyncBaseTransport | None = None,
-               openapi: bool = False) -> Starlette:
+               openapi: bool = False) -> ASGIApp:
     """The validating gateway: checks each request as the server would, forwards the good ones.
 
     ``upstream`` is the API's base URL (:data:`DEFAULT_UPSTREAM` for Trusted Twin), or
@@ -216,22 +232,81 @@ def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_B
     :class:`~ttguard.asgi.GuardMiddleware`; ``prefix`` is also removed before forwarding.
     ``timeout`` bounds, in seconds, each wait on the upstream: to connect, to take the next
     request bytes, to give the next response bytes. ``transport`` replaces httpx's network
-    transport (to reach an in-process application, say). ``openapi`` serves the catalogue as
-    OpenAPI 3.1 at ``/openapi.json``.
+    transport (to reach an in-process application, say). The application runs its upstream
+    client in the ASGI lifespan, which its server must run (uvicorn does). ``openapi`` serves
+    the catalogue as OpenAPI 3.1 at ``/openapi.json``.
     """
     if upstream == LOCAL_UPSTREAM:
         upstream = _LOCAL_ECHO_URL
         transport = httpx.ASGITransport(app=create_local_echo_upstream())
     forwarder = _Forwarder(upstream, prefix=prefix, timeout=timeout, transport=transport)
-    app = Starlette(
-        routes=[_openapi_route(prefix)] if openapi else [],
-        middleware=[Middleware(GuardMiddleware, prefix=prefix, max_body=max_body,
-                               require_authorization=require_authorization)],
-        lifespan=forwarder.lifespan)
-    # Every other path is forwarded. Not a "/{path:path}" route: its pattern does not match a
-    # path holding a newline (%0A), which then got Starlette's plain-text 404.
-    app.router.default = forwarder
-    return app
+    guarded: ASGIApp = GuardMiddleware(forwarder, prefix=prefix, max_body=max_body,
+                                       require_authorization=require_authorization)
+    if openapi:
+        guarded = _OpenAPI(guarded, prefix)
+    return _Gateway(guarded, forwarder)
+
+
+class _OpenAPI:
+    """Answers ``GET /openapi.json`` with the catalogue as OpenAPI 3.1, served under ``prefix``;
+    hands every other request on."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.document = json.dumps(openapi_document(prefix.rstrip("/") or "/")).encode("ascii")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] != "/openapi.json" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(self.document)).encode("ascii"))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        body = b"" if scope["method"] == "HEAD" else self.document
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class _Gateway:
+    """The gateway's outermost layer: the lifespan that owns the upstream client, and the last
+    word on a failure, which is the server's ``500`` body, never a bare one."""
+
+    def __init__(self, app: ASGIApp, forwarder: _Forwarder) -> None:
+        self.app = app
+        self.forwarder = forwarder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as failure:
+            if started:
+                raise  # a status already sent cannot change: the server drops the connection
+            await send_error(send, internal_error(failure))
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        stage = "startup"
+        await receive()  # lifespan.startup
+        try:
+            async with self.forwarder.running():
+                await send({"type": "lifespan.startup.complete"})
+                await receive()  # lifespan.shutdown
+                stage = "shutdown"
+        except Exception as failure:
+            logger.exception("the gateway's %s failed", stage)
+            await send({"type": f"lifespan.{stage}.failed", "message": str(failure)})
+            return
+        await send({"type": "lifespan.shutdown.complete"})
 
 
 def create_local_echo_upstream() -> ASGIApp:

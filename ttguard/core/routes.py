@@ -1,14 +1,33 @@
 """From an HTTP method and path to the Trusted Twin operation and its path parameters.
 
+A guard must judge the request the application or the upstream will handle, so a path is first
+brought to one **canonical form** (:func:`canonical_path`), and the same request spelled another
+way is judged as that one request:
+
+* percent-encoded unreserved characters are decoded (``/tw%69ns`` is ``/twins``, RFC 3986
+  6.2.2.2); any other escape stays as sent, so an encoded ``/`` stays inside its segment;
+* dot segments are removed (``/x/../twins`` is ``/twins``, RFC 3986 5.2.4), and so are empty
+  ones (``/twins//t`` is ``/twins/t``, as a proxy that merges slashes reads it);
+* literal segments match whatever their case (``/TWINS`` names ``create_twin``): checking a
+  request the server might not route never refuses one it accepts.
+
+Where readers of the same target may disagree, and a guess could let a request past the check,
+the target is refused with ``400793 corrupted_request`` (:data:`AMBIGUOUS`): a ``;`` path
+parameter, a ``#`` or ``\\`` in the path, an encoded dot segment (``%2E%2E``), a ``..`` that
+climbs above the root or across the mount prefix, an encoded ``/`` that names another operation
+(or other parameters) once decoded than kept inside its segment, a target that is no path.
+
 The route table is built once, on first use, from the catalogue's operations: a tree of path
 segments per method, where a literal segment is tried before a ``{parameter}`` (so
 ``/notifications/webhooks/access`` is not taken for ``/notifications/webhooks/{account}``).
-Resolving costs one step per path segment, plus backtracking over a parameter where a literal
-led nowhere.
+A Doc's name may hold up to five ``/`` (its documented pattern), so ``{doc_name}`` takes the
+rest of the path. Resolving costs one step per path segment, plus backtracking over a parameter
+where a literal led nowhere; canonicalising is linear in the path's length.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -16,11 +35,23 @@ from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .catalogue import operations
+from .errors import Subcode, TTError
 
-__all__ = ["Query", "Route", "parse_query", "resolve"]
+__all__ = ["AMBIGUOUS", "Query", "Route", "canonical_path", "parse_query", "resolve",
+           "route_path"]
 
-#: A query: the raw string, or each name with its value (a list where the name repeats).
+#: Query: the raw string, or each name with its value (a list where the name repeats).
 Query = str | Mapping[str, str | list[str]]
+#: ttguard's words for a refused target (the server's are unknown): ``{}`` names the reason,
+#: never a value from the path.
+AMBIGUOUS = "Request path is ambiguous: {}."
+#: Parameters that take the rest of the path, ``/`` included.
+_REST_PARAMETERS = frozenset({"doc_name"})
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_ENCODED_SLASH = re.compile(r"%2[Ff]")
+_ABSOLUTE_FORM = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_NOT_IN_A_PATH = {";": "a ';' parameter", "#": "a '#' in the path", "\\": "a backslash"}
 
 
 class Route(NamedTuple):
@@ -31,10 +62,65 @@ class Route(NamedTuple):
     path_params: dict[str, str]
 
 
+def _ambiguous(reason: str) -> TTError:
+    return TTError(Subcode.CORRUPTED_REQUEST, AMBIGUOUS.format(reason))
+
+
+def _decode_unreserved(segment: str) -> str:
+    def decoded(escape: re.Match[str]) -> str:
+        character = chr(int(escape.group(1), 16))
+        return character if character in _UNRESERVED else escape.group(0)
+
+    return _ESCAPE.sub(decoded, segment) if "%" in segment else segment
+
+
+def _origin_form(target: str) -> str:
+    """The path of a request target; of an absolute-form one, its path (RFC 9112 3.2.2)."""
+    return urlsplit(target).path or "/" if _ABSOLUTE_FORM.match(target) else target
+
+
+def _canonical_segments(path: str) -> tuple[list[str], bool]:
+    """The segments of an origin-form ``path`` in canonical form, and whether it ends in ``/``."""
+    if not path.startswith("/"):
+        raise _ambiguous("the target is no path")
+    for character, reason in _NOT_IN_A_PATH.items():
+        if character in path:
+            raise _ambiguous(reason)
+    kept: list[str] = []
+    for raw in path.split("/")[1:]:
+        segment = _decode_unreserved(raw)
+        if segment in (".", "..") and segment != raw:
+            raise _ambiguous("an encoded dot segment")
+        if segment == "..":
+            if not kept:
+                raise _ambiguous("'..' climbs above the root")
+            kept.pop()
+        elif segment not in ("", "."):
+            kept.append(segment)
+    last = path.rsplit("/", 1)[-1]
+    return kept, bool(kept) and last in ("", ".", "..")
+
+
+def canonical_path(path: str) -> str:
+    """The one spelling of a request path that ttguard judges, and a gateway forwards.
+
+    ``path`` is the path as sent (percent-encoded, without a query), or an absolute URL.
+    Raises the ``400793`` :class:`~ttguard.TTError` where the target is ambiguous (see the
+    module's description).
+
+    >>> canonical_path("/x/../tw%69ns//t/")
+    '/twins/t/'
+    """
+    segments, trailing_slash = _canonical_segments(_origin_form(path))
+    return "/" + "/".join(segments) + ("/" if trailing_slash else "")
+
+
 @dataclass
 class _Node:
     literals: dict[str, _Node] = field(default_factory=dict)
     parameter: tuple[str, _Node] | None = None
+    #: A parameter taking all the remaining segments, and the operation it ends in.
+    rest: tuple[str, str] | None = None
     operation: str | None = None
 
 
@@ -43,38 +129,98 @@ def _table() -> dict[str, _Node]:
     roots: dict[str, _Node] = {}
     for operation in operations().values():
         node = roots.setdefault(operation.method, _Node())
-        for segment in _segments(operation.path):
+        segments = _split(operation.path)
+        for index, segment in enumerate(segments):
             if segment.startswith("{") and segment.endswith("}"):
+                name = segment[1:-1]
+                if name in _REST_PARAMETERS and index == len(segments) - 1:
+                    node.rest = (name, operation.name)
+                    break
                 if node.parameter is None:
-                    node.parameter = (segment[1:-1], _Node())
+                    node.parameter = (name, _Node())
                 node = node.parameter[1]
             else:
-                node = node.literals.setdefault(segment, _Node())
-        node.operation = operation.name
+                node = node.literals.setdefault(segment.lower(), _Node())
+        else:
+            node.operation = operation.name
     return roots
 
 
-def _segments(path: str) -> list[str]:
+def _split(path: str) -> list[str]:
     return path.strip("/").split("/") if path.strip("/") else []
 
 
 def _walk(node: _Node, segments: list[str], params: dict[str, str]) -> str | None:
+    """The operation at the end of ``segments`` (decoded), filling in ``params`` on the way."""
     if not segments:
         return node.operation
     head, rest = segments[0], segments[1:]
-    literal = node.literals.get(head)
+    literal = node.literals.get(head.lower())
     if literal is not None:
         found = _walk(literal, rest, params)
         if found is not None:
             return found
     if node.parameter is not None and head:
         name, child = node.parameter
-        params[name] = unquote(head)
+        params[name] = head
         found = _walk(child, rest, params)
         if found is not None:
             return found
         del params[name]
+    if node.rest is not None and all(segments):
+        name, operation = node.rest
+        params[name] = "/".join(segments)
+        return operation
     return None
+
+
+_Match = tuple[str, tuple[tuple[str, str], ...]]
+
+
+@lru_cache(maxsize=4096)
+def _match(method: str, segments: tuple[str, ...]) -> _Match | None:
+    # Cached: a gateway sees the same few paths again and again. Immutable, so callers of
+    # resolve() get a Route of their own.
+    root = _table().get(method)
+    if root is None:
+        return None
+    params: dict[str, str] = {}
+    found = _walk(root, list(segments), params)
+    return None if found is None else (found, tuple(params.items()))
+
+
+def route_path(method: str, path: str, *, prefix: str = "") -> Route | None:
+    """The operation a request path names, with its path parameters, or ``None``.
+
+    ``path`` is the path as sent: percent-encoded, without query or fragment (an ASGI
+    ``raw_path``). Raises the ``400793`` :class:`~ttguard.TTError` where the target is ambiguous.
+    ``prefix`` is a path under which the API is mounted, removed before matching; a ``..``
+    that leads into or out of it is ambiguous, and a path outside it with no dot segment is
+    none of ttguard's business, ambiguous or not.
+    """
+    path = _origin_form(path)
+    prefix_segments = _split(prefix)
+    sent = [segment for segment in map(_decode_unreserved, path.split("/")) if segment]
+    sent_inside = sent[:len(prefix_segments)] == prefix_segments
+    if not sent_inside and not any(segment in (".", "..") for segment in sent):
+        return None
+    segments, _ = _canonical_segments(path)
+    if prefix_segments:
+        inside = segments[:len(prefix_segments)] == prefix_segments
+        if inside != sent_inside:
+            raise _ambiguous("'..' crosses the prefix")
+        if not inside:
+            return None
+        segments = segments[len(prefix_segments):]
+    method = method.upper()
+    # Each parameter is decoded once, after splitting: an encoded "/" stays inside its value.
+    match = _match(method, tuple(map(unquote, segments)))
+    if any(_ENCODED_SLASH.search(segment) for segment in segments):
+        # An application that decodes the path before routing (Starlette, say) splits there.
+        decoded = tuple(unquote("/".join(segments)).split("/"))
+        if _match(method, decoded) != match:
+            raise _ambiguous("an encoded '/' changes the route")
+    return None if match is None else Route(match[0], dict(match[1]))
 
 
 def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
@@ -83,29 +229,13 @@ def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
     >>> resolve("POST", "/twins/e834214a/ledgers/personal")
     Route(operation='add_twin_ledger_entry', path_params={'twin': 'e834214a', 'ledger': 'personal'})
 
-    ``path`` may be a full URL and may carry a query string; ``prefix`` is a path under which
-    the API is mounted (a gateway's ``/tt``, say), removed before matching.
+    ``path`` may be a full URL and may carry a query string and a fragment; ``prefix`` is a
+    path under which the API is mounted (a gateway's ``/tt``, say), removed before matching.
+    The path is judged in its canonical form (:func:`canonical_path`); an ambiguous one raises
+    the ``400793`` :class:`~ttguard.TTError`.
     """
     target = urlsplit(path).path if "://" in path else path.split("?", 1)[0].split("#", 1)[0]
-    prefix = prefix.rstrip("/")
-    if prefix:
-        if target != prefix and not target.startswith(prefix + "/"):
-            return None
-        target = target[len(prefix):]
-    match = _match(method.upper(), target)
-    return None if match is None else Route(match[0], dict(match[1]))
-
-
-@lru_cache(maxsize=4096)
-def _match(method: str, target: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
-    # Cached: a gateway sees the same few paths again and again. Immutable, so callers of
-    # resolve() get a Route of their own.
-    root = _table().get(method)
-    if root is None:
-        return None
-    params: dict[str, str] = {}
-    found = _walk(root, _segments(target), params)
-    return None if found is None else (found, tuple(params.items()))
+    return route_path(method, target or "/", prefix=prefix)
 
 
 def parse_query(query: Query) -> dict[str, str | list[str]]:
