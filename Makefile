@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 .PHONY: test demo lint fuzz load bench stress-test clean
 
 FUZZ_SECONDS ?= 300
+# Requests per operation and mode in each round of the Schemathesis run.
+FUZZ_EXAMPLES ?= 25
 STRESS_RUNS ?= 10
 
 $(STAMP): pyproject.toml
@@ -27,9 +29,11 @@ demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 	$(BIN)/python examples/gateway_demo.py
 
-# The streaming law (tests/test_properties.py) on many more requests, for FUZZ_SECONDS.
+# The streaming law (tests/test_properties.py) on many more requests, for FUZZ_SECONDS; then
+# Schemathesis against the gateway from its OpenAPI document, for FUZZ_SECONDS more.
 fuzz: $(STAMP)
 	$(BIN)/python fuzz/run.py $(FUZZ_SECONDS)
+	$(BIN)/python fuzz/openapi.py $(FUZZ_SECONDS) $(FUZZ_EXAMPLES)
 
 # The load and fault tests at full size: 200 concurrent 1 GiB uploads, 10 000 mixed requests.
 load: $(STAMP)

@@ -34,7 +34,40 @@ def test_a_rejection_prints_the_servers_error_body_and_exits_1() -> None:
     assert set(body) == {"subcode", "trace", "description"}
     assert (body["subcode"], body["description"]) == (
         400589, "body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{0,63}$")
-    assert result.stderr == b"rejected: 400 request_format\n"
+    assert result.stderr.decode().splitlines() == [
+        "rejected: 400 request_format: body::description->__key__: string does not match regex "
+        "^[a-z_][0-9a-z_]{0,63}$",
+        "  at <stdin>:1:18"]
+
+
+def test_the_operation_is_the_first_argument() -> None:
+    body = b'{"entries": {"k-1": {"value": 1}}}'
+    result = run("validate", "add_twin_ledger_entry", "-", stdin=body)
+    assert (result.returncode, result.stdout) == (0, b"accepted: add_twin_ledger_entry\n")
+    assert run("validate", "--op", "add_twin_ledger_entry", "-", stdin=body).returncode == 0
+
+
+@pytest.mark.parametrize(("body", "where"), [
+    # A value: where it starts.
+    (b'{"entries": {\n  "k-1": {\n    "value": 1,\n    "history": "1Q"\n  }\n}}',
+     "body.json:4:16"),
+    # A key at fault: the key itself.
+    (b'{"entries": {"k-1": {}, "Bad": {}}}', "body.json:1:25"),
+    # A missing field: the object that lacks it.
+    (b'\n\n  {"entry": {}}', "body.json:3:3"),
+])
+def test_a_rejection_says_where_the_value_sits(tmp_path: Path, body: bytes, where: str) -> None:
+    (tmp_path / "body.json").write_bytes(body)
+    result = subprocess.run([sys.executable, "-m", "ttguard", "validate", "add_twin_ledger_entry",
+                             "body.json"], cwd=tmp_path, capture_output=True, check=False)
+    assert result.returncode == 1
+    assert result.stderr.decode().splitlines()[1] == f"  at {where}"
+
+
+def test_a_rejection_before_the_schema_has_no_position() -> None:
+    result = run("validate", "add_twin_ledger_entry", "-", stdin=b'{"entries": ')
+    assert result.stderr.decode().splitlines() == [
+        "rejected: 400 not_a_valid_json: Request body is not a valid JSON."]
 
 
 def test_without_an_operation_only_the_generic_checks_run() -> None:
@@ -45,6 +78,12 @@ def test_without_an_operation_only_the_generic_checks_run() -> None:
 
 @pytest.mark.parametrize(("arguments", "message"), [
     (["validate", "--op", "nope", "-"], "unknown operation 'nope'"),
+    (["validate", "nope", "-"], "unknown operation 'nope'"),
+    (["validate", "create_twin", "--op", "create_twin", "-"], "name the operation once"),
+    (["validate", "--op", "create_twin", "--path", "/twins", "-"], "name the operation once"),
+    (["validate", "create_twin", "-", "extra"], "validate takes [OPERATION] FILE"),
+    (["validate"], "validate takes [OPERATION] FILE"),
+    (["validate", "--frobnicate", "-"], "unrecognized arguments: --frobnicate"),
     (["validate", "--method", "GET", "--path", "/nowhere", "-"], "no operation is GET /nowhere"),
     (["validate", "--method", "POST", "--path", "/twins;x", "-"],
      "POST /twins;x: Request path is ambiguous: a ';' parameter."),
@@ -88,3 +127,13 @@ def test_the_gateway_demo_answers_each_request_as_the_server_would() -> None:
                         "false_rejection 400415,", "false_rejection 400589,",
                         "false_rejection 400926,", "false_rejection 400589,",
                         "false_rejection 401000,"]
+
+
+def test_serve_openapi_reaches_the_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ttguard import gateway
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(gateway, "serve", lambda upstream, **options: calls.append(options))
+    assert main(["serve", "--upstream", "local", "--openapi"]) == 0
+    assert main(["serve", "--upstream", "local"]) == 0
+    assert [call["openapi"] for call in calls] == [True, False]

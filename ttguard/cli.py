@@ -1,8 +1,10 @@
 """The ``ttguard`` command line.
 
-``ttguard validate [--op NAME | --method M --path P] FILE|-`` checks one request body (read in
-chunks, so a huge file stops at the quota) and prints the verdict: on a rejection, the server's
-error body as JSON on stdout and exit status 1; on success, ``accepted`` and exit status 0.
+``ttguard validate [OPERATION | --op NAME | --method M --path P] FILE|-`` checks one request body
+(read in chunks, so a huge file stops at the quota) and prints the verdict: on a rejection, the
+server's error body as JSON on stdout, its description on stderr with the line and column of
+the value at fault (``at FILE:LINE:COLUMN``), and exit status 1; on success, ``accepted`` and
+exit status 0. ``ttguard openapi`` prints the catalogue as an OpenAPI 3.1 document.
 ``ttguard ops`` lists the operations. ``ttguard serve --upstream URL`` runs the validating
 gateway (:mod:`ttguard.gateway`, with the ``gateway`` extra). ``ttguard bench [--quick]``, in
 a source checkout, runs the benchmarks under ``benchmarks/``. Usage errors exit with status 2.
@@ -20,6 +22,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .core import DEFAULT_MAX_BODY, StreamValidator, TTError, operations, resolve
+from .core.locate import Position, locate
+from .core.syntax import decode_utf8, is_blank
+from .openapi import DEFAULT_SERVER, openapi_document
 
 __all__ = ["main"]
 
@@ -31,11 +36,24 @@ def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-def _operation(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> str | None:
-    if arguments.op is not None:
-        if arguments.op not in operations():
-            parser.error(f"unknown operation {arguments.op!r} (`ttguard ops` lists them)")
-        return str(arguments.op)
+def _target(arguments: argparse.Namespace, parser: argparse.ArgumentParser
+            ) -> tuple[str | None, str]:
+    """The operation to check the body against (``None``: generic checks only), and the file."""
+    if not 1 <= len(arguments.targets) <= 2:
+        parser.error("validate takes [OPERATION] FILE")
+    *positional, file = arguments.targets
+    return _operation(positional, arguments, parser), file
+
+
+def _operation(positional: list[str], arguments: argparse.Namespace,
+               parser: argparse.ArgumentParser) -> str | None:
+    named: list[str] = [name for name in (*positional, arguments.op) if name is not None]
+    if len(named) > 1 or (named and arguments.path is not None):
+        parser.error("name the operation once: OPERATION, --op, or --method and --path")
+    if named:
+        if named[0] not in operations():
+            parser.error(f"unknown operation {named[0]!r} (`ttguard ops` lists them)")
+        return named[0]
     if arguments.path is None:
         return None
     try:
@@ -51,21 +69,44 @@ def _open(name: str) -> AbstractContextManager[BinaryIO]:
     return nullcontext(sys.stdin.buffer) if name == "-" else open(name, "rb")
 
 
+def _where(operation: str | None, body: bytes, error: TTError) -> Position | None:
+    """Where in the body the value ``error`` is about starts, if it is about one."""
+    if operation is None or not error.description.startswith("body::"):
+        return None
+    # Imported here, as the core does: jsonschema takes 100 ms to import, paid on errors only.
+    from .core.schema import first_error_at
+
+    # Only a body the core parsed gets a schema error: it is UTF-8 JSON, within the quota.
+    text = decode_utf8(body)
+    parsed = None if is_blank(text) else json.loads(text)
+    found = first_error_at(operation, {"path": {}, "query": {},
+                                       "body": {} if parsed is None else parsed})
+    return None if found is None else locate(text, found[1][1:])
+
+
 def _validate(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    operation = _operation(arguments, parser)
+    operation, file = _target(arguments, parser)
     if arguments.max_body < 0:
         parser.error("--max-body must not be negative")
+    # The body, kept for locating an error in it; a body over the quota is not kept whole.
+    body = bytearray()
     try:
-        with _open(arguments.file) as stream:
+        with _open(file) as stream:
             validator = StreamValidator(operation, max_body=arguments.max_body)
             for chunk in _read_chunks(stream):
+                if len(body) <= arguments.max_body:
+                    body += chunk
                 validator.feed(chunk)
             validator.finish()
     except OSError as error:
-        parser.error(f"cannot read {arguments.file}: {error.strerror}")
+        parser.error(f"cannot read {file}: {error.strerror}")
     except TTError as error:
         print(json.dumps(error.to_dict()))
-        print(f"rejected: {error.status} {error.message}", file=sys.stderr)
+        print(f"rejected: {error.status} {error.message}: {error.description}", file=sys.stderr)
+        where = _where(operation, bytes(body), error)
+        if where is not None:
+            name = "<stdin>" if file == "-" else file
+            print(f"  at {name}:{where.line}:{where.column}", file=sys.stderr)
         return 1
     print(f"accepted{'' if operation is None else ': ' + operation}")
     return 0
@@ -94,7 +135,13 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
                   timeout=arguments.timeout, report_only=arguments.report_only,
                   report=arguments.report, report_values=arguments.report_values,
                   metrics_port=arguments.metrics_port, workers=arguments.workers,
-                  log_format=arguments.log_format)
+                  log_format=arguments.log_format,
+                  openapi=arguments.openapi)
+    return 0
+
+
+def _openapi(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    print(json.dumps(openapi_document(arguments.server), indent=2))
     return 0
 
 
@@ -118,14 +165,19 @@ def _parser() -> argparse.ArgumentParser:
         description="Check Trusted Twin API requests as the server would, before they leave.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser("validate", help="check one request body")
-    target = validate.add_mutually_exclusive_group()
-    target.add_argument("--op", help="operation name (see `ttguard ops`)")
-    target.add_argument("--path", help="request path, resolved with --method")
+    validate = commands.add_parser(
+        "validate", help="check one request body",
+        usage="%(prog)s [-h] [OPERATION | --op NAME | --method M --path P] [--max-body BYTES] "
+              "FILE")
+    # One list, not two positionals: argparse would take "OPERATION --op X FILE" apart.
+    validate.add_argument("targets", nargs="*", metavar="[OPERATION] FILE",
+                          help="operation name (see `ttguard ops`; none: generic checks only), "
+                               "then the body, or - for standard input")
+    validate.add_argument("--op", help="operation name, as OPERATION")
+    validate.add_argument("--path", help="request path, resolved with --method")
     validate.add_argument("--method", default="POST", help="HTTP method for --path (POST)")
     validate.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
                           help=f"body quota in bytes ({DEFAULT_MAX_BODY})")
-    validate.add_argument("file", metavar="FILE", help="the body, or - for standard input")
     validate.set_defaults(run=_validate)
 
     ops = commands.add_parser("ops", help="list the operations")
@@ -155,7 +207,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
     serve.add_argument("--log-format", choices=["text", "json"], default="text",
                        help="the ttguard logger's records: text or one JSON object a line")
+    serve.add_argument("--openapi", action="store_true",
+                       help="also serve the catalogue as OpenAPI 3.1 at /openapi.json")
     serve.set_defaults(run=_serve)
+
+    openapi = commands.add_parser("openapi", help="print the catalogue as an OpenAPI 3.1 document")
+    openapi.add_argument("--server", default=DEFAULT_SERVER, metavar="URL",
+                         help=f"the server URL the document names ({DEFAULT_SERVER})")
+    openapi.set_defaults(run=_openapi)
 
     bench = commands.add_parser("bench", help="run the benchmarks (in a source checkout)")
     bench.add_argument("--quick", action="store_true",
@@ -169,7 +228,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return its exit status."""
     parser = _parser()
-    arguments = parser.parse_args(argv)
+    arguments, unknown = parser.parse_known_args(argv)
+    if arguments.command == "validate":
+        # Positionals after an option come back unknown; they are the command's own.
+        arguments.targets += [argument for argument in unknown
+                              if argument == "-" or not argument.startswith("-")]
+        unknown = [argument for argument in unknown
+                   if argument != "-" and argument.startswith("-")]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     status: int = arguments.run(arguments, parser)
     return status
 

@@ -34,6 +34,10 @@ Forwarding:
   internal_error`` body and logged with its cause, never with a bare 500; once the response has
   started, the connection is dropped instead.
 
+With ``openapi=True`` (``ttguard serve --openapi``) the gateway also answers ``GET /openapi.json``
+itself with the catalogue as an OpenAPI 3.1 document (:mod:`ttguard.openapi`), whose server is
+the gateway's ``prefix``, for clients and fuzzers to read.
+
 ``create_local_echo_upstream()`` is a **demo** stand-in for the API, for machines without
 internet (``--upstream local``): it runs in-process and answers every request with the bytes it
 received.
@@ -71,6 +75,7 @@ from .asgi import (
 )
 from .core import DEFAULT_MAX_BODY, Subcode, TTError
 from .core.routes import canonical_path
+from .openapi import openapi_document
 from .report import JsonFormatter, Reporter
 
 if TYPE_CHECKING:  # prometheus-client is imported only where metrics are asked for
@@ -257,8 +262,8 @@ async def _answer_failure(send: Send, error: TTError, target: httpx.URL,
 def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_BODY,
                require_authorization: bool = False, timeout: float = DEFAULT_TIMEOUT,
                transport: httpx.AsyncBaseTransport | None = None, report_only: bool = False,
-               reporter: Reporter | None = None,
-               metrics: GuardMetrics | None = None) -> ASGIApp:
+               reporter: Reporter | None = None, metrics: GuardMetrics | None = None,
+               openapi: bool = False) -> ASGIApp:
     """The validating gateway: checks each request as the server would, forwards the good ones.
 
     ``upstream`` is the API's base URL (:data:`DEFAULT_UPSTREAM` for Trusted Twin), or
@@ -269,17 +274,39 @@ def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_B
     seconds, each wait on the upstream: to connect, to take the next request bytes, to give the
     next response bytes. ``transport`` replaces httpx's network transport (to reach an
     in-process application, say). The application runs its upstream client in the ASGI
-    lifespan, which its server must run (uvicorn does).
+    lifespan, which its server must run (uvicorn does). ``openapi`` serves the
+    catalogue as OpenAPI 3.1 at ``/openapi.json``.
     """
     if upstream == LOCAL_UPSTREAM:
         upstream = _LOCAL_ECHO_URL
         transport = httpx.ASGITransport(app=create_local_echo_upstream())
     forwarder = _Forwarder(upstream, prefix=prefix, timeout=timeout, transport=transport,
                            metrics=metrics)
-    guarded = GuardMiddleware(forwarder, prefix=prefix, max_body=max_body,
-                              require_authorization=require_authorization,
-                              report_only=report_only, reporter=reporter, metrics=metrics)
+    guarded: ASGIApp = GuardMiddleware(
+        forwarder, prefix=prefix, max_body=max_body, require_authorization=require_authorization,
+        report_only=report_only, reporter=reporter, metrics=metrics)
+    if openapi:
+        guarded = _OpenAPI(guarded, prefix)
     return _Gateway(guarded, forwarder)
+
+
+class _OpenAPI:
+    """Answers ``GET /openapi.json`` with the catalogue as OpenAPI 3.1, served under ``prefix``;
+    hands every other request on."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.document = json.dumps(openapi_document(prefix.rstrip("/") or "/")).encode("ascii")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] != "/openapi.json" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(self.document)).encode("ascii"))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        body = b"" if scope["method"] == "HEAD" else self.document
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 class _Gateway:
@@ -352,7 +379,9 @@ def create_local_echo_upstream() -> ASGIApp:
                    (b"content-length", str(len(body)).encode("ascii")),
                    (b"x-echo-method", scope["method"].encode("ascii")),
                    (b"x-echo-target", target)]
-        headers += [(b"x-echo-header", name + b": " + value) for name, value in scope["headers"]]
+        # rstrip: an empty value ends in the separator's space, which HTTP forbids.
+        headers += [(b"x-echo-header", (name + b": " + value).rstrip())
+                    for name, value in scope["headers"]]
         await send({"type": "http.response.start",
                     "status": 201 if scope["method"] == "POST" else 200, "headers": headers})
         await send({"type": "http.response.body", "body": bytes(body), "more_body": False})
@@ -369,14 +398,15 @@ def serve(upstream: str = DEFAULT_UPSTREAM, host: str = "127.0.0.1", port: int =
           require_authorization: bool = False, timeout: float = DEFAULT_TIMEOUT,
           report_only: bool = False, report: str | None = None, report_values: bool = False,
           metrics_port: int | None = None, workers: int = 1, log_format: str = "text",
-          log_level: str = "info") -> None:
+          log_level: str = "info", openapi: bool = False) -> None:
     """Run the gateway (:func:`create_app`) with uvicorn until it is stopped.
 
     ``report`` is a file to append disagreement records to (``report_values``: with the
     path, query and body of each). ``metrics_port`` serves the metrics on that port of
     ``host``, summed over the ``workers`` (prometheus-client's multiprocess mode: each worker
     writes its figures to a folder of its own, which lives as long as this call).
-    ``log_format`` is ``text`` or ``json`` for the ``ttguard`` logger.
+    ``log_format`` is ``text`` or ``json`` for the ``ttguard`` logger. ``openapi`` serves the
+    catalogue at ``/openapi.json`` (:func:`create_app`).
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1: {workers}")
@@ -385,7 +415,8 @@ def serve(upstream: str = DEFAULT_UPSTREAM, host: str = "127.0.0.1", port: int =
     settings = {"upstream": upstream, "prefix": prefix, "max_body": max_body,
                 "require_authorization": require_authorization, "timeout": timeout,
                 "report_only": report_only, "report": report, "report_values": report_values,
-                "metrics": metrics_port is not None, "log_format": log_format}
+                "metrics": metrics_port is not None, "log_format": log_format,
+                "openapi": openapi}
     os.environ[CONFIG_VARIABLE] = json.dumps(settings)
     with contextlib.ExitStack() as stack:
         if metrics_port is not None:
@@ -422,4 +453,4 @@ def app_from_environment() -> ASGIApp:
                       max_body=settings["max_body"],
                       require_authorization=settings["require_authorization"],
                       timeout=settings["timeout"], report_only=settings["report_only"],
-                      reporter=reporter, metrics=metrics)
+                      reporter=reporter, metrics=metrics, openapi=settings["openapi"])

@@ -28,9 +28,10 @@ from jsonschema.exceptions import ValidationError
 
 from .catalogue import request_schema
 from .errors import Subcode, TTError
-from .keywords import KEYWORDS, MISSING_FIELD, rank
+from .keywords import KEY_LOCATION, KEYWORDS, MISSING_FIELD, rank
+from .locate import Key
 
-__all__ = ["RequestValidator", "describe", "first_error"]
+__all__ = ["RequestValidator", "describe", "first_error", "first_error_at"]
 
 #: A jsonschema validator class speaking the server's rules and words.
 RequestValidator = validators.extend(Draft202012Validator, KEYWORDS)
@@ -52,11 +53,25 @@ def describe(error: ValidationError) -> TTError:
     return TTError(subcode, f"{location}::{where}: {error.message}")
 
 
-def first_error(operation: str, request: Mapping[str, object]) -> TTError | None:
-    """The server's answer to the request's first schema error, by the exact path alone."""
+def first_error_at(operation: str, request: Mapping[str, object]
+                   ) -> tuple[TTError, list[str | int | Key]] | None:
+    """The server's answer to the request's first schema error, and where the error sits: the
+    steps from the request's root (``"body"``, then keys and indexes), a dictionary key that is
+    itself at fault as a :class:`~ttguard.core.locate.Key` (the description says ``__key__``)."""
     validator = _validator(operation)
     if validator is None:
         return None
     first = min(validator.iter_errors(dict(request)), key=rank, default=None)
-    return None if first is None else describe(first)
+    if first is None:
+        return None
+    steps: list[str | int | Key] = list(first.absolute_path)
+    if steps and steps[-1] == KEY_LOCATION:
+        steps[-1] = Key(first.instance)
+    return describe(first), steps
+
+
+def first_error(operation: str, request: Mapping[str, object]) -> TTError | None:
+    """The server's answer to the request's first schema error, by the exact path alone."""
+    found = first_error_at(operation, request)
+    return None if found is None else found[0]
 

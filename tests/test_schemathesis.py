@@ -1,0 +1,54 @@
+"""Schemathesis, a third-party API fuzzer, against ``ttguard serve --upstream local --openapi``.
+
+A bounded run (a few requests per operation and mode); ``make fuzz`` runs a long one. What is
+judged, and how a negative case that is accepted gets explained: tests/schemathesis_run.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.schemathesis_run import run
+from tests.servers import Running, uvicorn_server
+from ttguard.gateway import create_app
+from ttguard.openapi import openapi_document
+
+#: Requests per operation and mode: 85 operations, two modes, well under a minute.
+EXAMPLES = 4
+
+
+@pytest.fixture(scope="module")
+def gateway() -> Iterator[Running]:
+    with uvicorn_server(create_app("local", openapi=True)) as running:
+        yield running
+
+
+def test_the_gateway_serves_the_document(gateway: Running) -> None:
+    response = httpx.get(f"{gateway.url}/openapi.json")
+    assert response.status_code == 200
+    assert response.json() == openapi_document("/")
+
+
+def test_the_document_is_served_only_when_asked_for() -> None:
+    with uvicorn_server(create_app("local")) as running:
+        response = httpx.get(f"{running.url}/openapi.json")
+    assert "x-echo-target" in response.headers  # forwarded to the upstream like any path
+
+
+def test_under_a_prefix_the_documents_server_is_the_prefix() -> None:
+    with uvicorn_server(create_app("local", prefix="/api/", openapi=True)) as running:
+        document = httpx.get(f"{running.url}/openapi.json").json()
+        forwarded = httpx.get(f"{running.url}/api/whoami")
+    assert document["servers"] == [{"url": "/api"}]
+    assert forwarded.headers["x-echo-target"] == "/whoami"
+
+
+def test_schemathesis_finds_nothing(gateway: Running) -> None:
+    report = run(gateway.url, examples=EXAMPLES)
+    assert report.findings == [], report.summary()
+    positive = sum(count for key, count in report.sent.items() if key.startswith("positive 2"))
+    assert positive >= 85 * EXAMPLES // 2
+    assert report.sent["negative 400"] >= 100
