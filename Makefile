@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint fuzz load bench stress-test clean
+.PHONY: test demo lint fuzz load bench load-generator stress-test clean
 
 FUZZ_SECONDS ?= 300
 # Requests per operation and mode in each round of the Schemathesis run.
@@ -41,8 +41,15 @@ load: $(STAMP)
 		$(BIN)/pytest -q -s tests/test_load.py
 
 # Every benchmark with its ratios and targets; writes benchmarks/results/latest.{md,json,png}.
-bench: $(STAMP)
+# The load figures use Debian's wrk, installed here when missing (else a Python client).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+bench: $(STAMP) load-generator
 	$(BIN)/python -m benchmarks.run
+
+load-generator:
+	@command -v wrk >/dev/null || $(SUDO) apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null) \
+		|| echo "bench: wrk could not be installed; the load figures use the Python client"
 
 # `make test` STRESS_RUNS times in a row while a busy-looping process runs on every core, as
 # on CI's loaded box; fails if any run fails.

@@ -1,9 +1,14 @@
 """The middleware under load: uvicorn on 127.0.0.1, with and without GuardMiddleware.
 
-Each server runs in its own process (``python -m uvicorn benchmarks.load:<app>``), pinned to
-the last core; a bounded asyncio load generator in this process, pinned to the other cores,
-keeps a fixed number of keep-alive connections busy for a fixed number of requests, then
-stops. Bare and guarded runs alternate, so drift on the machine touches both alike.
+The application being protected is a Starlette app that parses each body (``parsing_app``);
+``guarded_app`` puts GuardMiddleware in front of it, ``metered_app`` GuardMiddleware with
+Prometheus metrics. Each server runs in its own process (``python -m uvicorn
+benchmarks.load:<app>``), pinned to the last core; the load generator, pinned to the other
+cores, keeps a fixed number of keep-alive connections busy, then stops: ``wrk`` for a fixed
+time when it is installed (``make bench`` installs Debian's), else a bounded asyncio client in
+this process for a fixed number of requests (which then shares the cores it measures with, so
+its figures understate every server alike). The apps take turns round by round, so drift on the
+machine touches them all alike.
 """
 
 from __future__ import annotations
@@ -11,39 +16,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from ttguard.asgi import GuardMiddleware
+from ttguard.metrics import GuardMetrics
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """The application being protected: it reads the body and answers 201 with its size."""
-    if scope["type"] != "http":
-        return
-    size, more_body = 0, True
-    while more_body:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-        size += len(message.get("body", b""))
-        more_body = message.get("more_body", False)
-    answer = str(size).encode()
-    await send({"type": "http.response.start", "status": 201,
-                "headers": [(b"content-type", b"text/plain"),
-                            (b"content-length", str(len(answer)).encode())]})
-    await send({"type": "http.response.body", "body": answer})
+async def _parse(request: Request) -> Response:
+    await request.json()
+    return Response(status_code=201)
 
 
-guarded_app = GuardMiddleware(bare_app)
+#: The application being protected: it parses the body, as a real handler would.
+parsing_app = Starlette(routes=[Route(path, _parse, methods=["POST"]) for path in (
+    "/twins", "/twins/{twin}/ledgers/{ledger}", "/twins/{twin}/identities")])
+guarded_app = GuardMiddleware(parsing_app)
+metered_app = GuardMiddleware(parsing_app, metrics=GuardMetrics.default())
 
 
 class LoadResult(NamedTuple):
@@ -110,8 +115,8 @@ def _on_client_cores() -> Iterator[None]:
         os.sched_setaffinity(0, before)
 
 
-def _request(body: bytes) -> bytes:
-    head = (f"POST /twins HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+def _request(path: str, body: bytes) -> bytes:
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode()
     return head + body
 
@@ -125,15 +130,14 @@ async def _connection(port: int, request: bytes, count: int, latencies: list[flo
             head = await reader.readuntil(b"\r\n\r\n")
             length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
             await reader.readexactly(length)
-            if not head.startswith(b"HTTP/1.1 201"):
-                raise RuntimeError(f"unexpected answer: {head!r}")
             latencies.append(time.perf_counter() - started)
     finally:
         writer.close()
 
 
-async def _drive(port: int, body: bytes, requests: int, connections: int) -> LoadResult:
-    request = _request(body)
+async def _drive(port: int, path: str, body: bytes, requests: int,
+                 connections: int) -> LoadResult:
+    request = _request(path, body)
     latencies: list[float] = []
     started = time.perf_counter()
     await asyncio.gather(*(_connection(port, request, requests // connections, latencies)
@@ -143,17 +147,61 @@ async def _drive(port: int, body: bytes, requests: int, connections: int) -> Loa
     return LoadResult(len(latencies) / elapsed, latencies[int(len(latencies) * 0.99) - 1])
 
 
-def compare(body: bytes, *, requests: int, connections: int = 8,
+_WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local body = io.open("{body}", "rb")
+wrk.body = body:read("*all")
+body:close()
+"""
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def wrk_path() -> str | None:
+    """Where ``wrk`` is, if it is installed."""
+    return shutil.which("wrk")
+
+
+def _wrk(port: int, path: str, body: bytes, seconds: float, connections: int) -> LoadResult:
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "body").write_bytes(body)
+        script = Path(folder) / "post.lua"
+        script.write_text(_WRK_SCRIPT.format(body=Path(folder) / "body"))
+        output = subprocess.run(
+            [wrk_path() or "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
+             "-s", str(script), f"http://127.0.0.1:{port}{path}"],
+            capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s|m)\b", output)
+    if rate is None or p99 is None:
+        raise RuntimeError(f"cannot read wrk's output:\n{output}")
+    return LoadResult(float(rate.group(1)), float(p99.group(1)) * _UNITS[p99.group(2)])
+
+
+def compare(cases: dict[str, tuple[str, str, bytes]], *, seconds: float = 5.0,
+            requests: int = 4000, connections: int = 8,
             rounds: int = 3) -> dict[str, LoadResult]:
-    """Bare and guarded servers under the same load, ``rounds`` times each, alternating."""
-    results: dict[str, list[LoadResult]] = {"bare_app": [], "guarded_app": []}
-    with serving("bare_app") as bare, serving("guarded_app") as guarded, _on_client_cores():
-        ports = {"bare_app": bare, "guarded_app": guarded}
-        for port in ports.values():  # warm up both
-            asyncio.run(_drive(port, body, min(requests, 200), connections))
+    """Each case, ``name: (app, path, body)``, under the same load, ``rounds`` times, in turns;
+    the median of each. ``wrk`` runs ``seconds`` per round; without it, the asyncio client
+    sends ``requests``."""
+    apps = sorted({app for app, _, _ in cases.values()})
+    results: dict[str, list[LoadResult]] = {name: [] for name in cases}
+    with contextlib.ExitStack() as stack:
+        ports = {app: stack.enter_context(serving(app)) for app in apps}
+        stack.enter_context(_on_client_cores())
+
+        def drive(name: str, warm_up: bool = False) -> LoadResult:
+            app, path, body = cases[name]
+            if wrk_path() is not None:
+                return _wrk(ports[app], path, body, 1.0 if warm_up else seconds, connections)
+            return asyncio.run(_drive(ports[app], path, body,
+                                      min(requests, 200) if warm_up else requests, connections))
+
+        for name in cases:
+            drive(name, warm_up=True)
         for _ in range(rounds):
-            for app, port in ports.items():
-                results[app].append(asyncio.run(_drive(port, body, requests, connections)))
-    return {app: LoadResult(statistics.median(r.requests_per_second for r in runs),
-                            statistics.median(r.p99_seconds for r in runs))
-            for app, runs in results.items()}
+            for name in cases:
+                results[name].append(drive(name))
+    return {name: LoadResult(statistics.median(r.requests_per_second for r in runs),
+                             statistics.median(r.p99_seconds for r in runs))
+            for name, runs in results.items()}

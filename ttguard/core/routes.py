@@ -66,6 +66,14 @@ def _ambiguous(reason: str) -> TTError:
     return TTError(Subcode.CORRUPTED_REQUEST, AMBIGUOUS.format(reason))
 
 
+class _Ambiguous(Exception):
+    """A path that readers may take for different requests, and why (never a value of it)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _decode_unreserved(segment: str) -> str:
     def decoded(escape: re.Match[str]) -> str:
         character = chr(int(escape.group(1), 16))
@@ -82,18 +90,18 @@ def _origin_form(target: str) -> str:
 def _canonical_segments(path: str) -> tuple[list[str], bool]:
     """The segments of an origin-form ``path`` in canonical form, and whether it ends in ``/``."""
     if not path.startswith("/"):
-        raise _ambiguous("the target is no path")
+        raise _Ambiguous("the target is no path")
     for character, reason in _NOT_IN_A_PATH.items():
         if character in path:
-            raise _ambiguous(reason)
+            raise _Ambiguous(reason)
     kept: list[str] = []
     for raw in path.split("/")[1:]:
         segment = _decode_unreserved(raw)
         if segment in (".", "..") and segment != raw:
-            raise _ambiguous("an encoded dot segment")
+            raise _Ambiguous("an encoded dot segment")
         if segment == "..":
             if not kept:
-                raise _ambiguous("'..' climbs above the root")
+                raise _Ambiguous("'..' climbs above the root")
             kept.pop()
         elif segment not in ("", "."):
             kept.append(segment)
@@ -111,7 +119,10 @@ def canonical_path(path: str) -> str:
     >>> canonical_path("/x/../tw%69ns//t/")
     '/twins/t/'
     """
-    segments, trailing_slash = _canonical_segments(_origin_form(path))
+    try:
+        segments, trailing_slash = _canonical_segments(_origin_form(path))
+    except _Ambiguous as ambiguous:
+        raise _ambiguous(ambiguous.reason) from None
     return "/" + "/".join(segments) + ("/" if trailing_slash else "")
 
 
@@ -198,29 +209,43 @@ def route_path(method: str, path: str, *, prefix: str = "") -> Route | None:
     that leads into or out of it is ambiguous, and a path outside it with no dot segment is
     none of ttguard's business, ambiguous or not.
     """
+    routed = _route(method.upper(), path, prefix)
+    if isinstance(routed, str):
+        raise _ambiguous(routed)
+    return None if routed is None else Route(routed[0], dict(routed[1]))
+
+
+@lru_cache(maxsize=4096)
+def _route(method: str, path: str, prefix: str) -> _Match | str | None:
+    """:func:`route_path`'s answer, immutable, with the reason for an ambiguous path as a str.
+
+    Cached: a gateway sees the same few paths again and again.
+    """
     path = _origin_form(path)
     prefix_segments = _split(prefix)
     sent = [segment for segment in map(_decode_unreserved, path.split("/")) if segment]
     sent_inside = sent[:len(prefix_segments)] == prefix_segments
     if not sent_inside and not any(segment in (".", "..") for segment in sent):
         return None
-    segments, _ = _canonical_segments(path)
+    try:
+        segments, _ = _canonical_segments(path)
+    except _Ambiguous as ambiguous:
+        return ambiguous.reason
     if prefix_segments:
         inside = segments[:len(prefix_segments)] == prefix_segments
         if inside != sent_inside:
-            raise _ambiguous("'..' crosses the prefix")
+            return "'..' crosses the prefix"
         if not inside:
             return None
         segments = segments[len(prefix_segments):]
-    method = method.upper()
     # Each parameter is decoded once, after splitting: an encoded "/" stays inside its value.
     match = _match(method, tuple(map(unquote, segments)))
     if any(_ENCODED_SLASH.search(segment) for segment in segments):
         # An application that decodes the path before routing (Starlette, say) splits there.
         decoded = tuple(unquote("/".join(segments)).split("/"))
         if _match(method, decoded) != match:
-            raise _ambiguous("an encoded '/' changes the route")
-    return None if match is None else Route(match[0], dict(match[1]))
+            return "an encoded '/' changes the route"
+    return match
 
 
 def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
