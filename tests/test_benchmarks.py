@@ -40,7 +40,7 @@ def test_the_quick_run_prints_every_section_and_writes_its_results(tmp_path: Pat
         assert section in result.stdout
     assert {path.name for path in tmp_path.iterdir()} == {"latest.md", "latest.json",
                                                            "latest.png"}
-    assert len(json.loads((tmp_path / "latest.json").read_text())["targets"]) == 6
+    assert len(json.loads((tmp_path / "latest.json").read_text())["targets"]) == 9
 
 
 def test_bench_outside_a_checkout_is_a_usage_error(tmp_path: Path) -> None:
