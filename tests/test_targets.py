@@ -65,6 +65,8 @@ TARGETS = [
     f"/twins/{TWIN}%2Fledgers%2Fpersonal", f"/twins/{TWIN}/ledgers/person%61l",
     f"/twins/{TWIN};a/ledgers/personal", f"/twins/{TWIN}/ledgers%2Fpersonal",
     f"/tw%69ns/{TWIN}/l%65dgers/personal/", f"/twins/{TWIN}/LEDGERS/PERSONAL",
+    "/twins/%zz", "/twins/a|b", "/twins/%7Bx%7D", "/twins/caf%C3%A9", "/twins/a%20b",
+    "/twins/~user", "/twins/a+b", "/twins/a'b", "/twins/%00", "/twins/a%2fb%2F",
 ]
 
 
