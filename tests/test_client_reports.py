@@ -357,3 +357,125 @@ def test_official_clients_in_report_only_mode_send_invalid_calls_unchanged(
     assert [answer[0] for answer in answers] == [201, 201]
     expected = record("false_rejection", OURS, (201, None, None, None))
     assert records(stream) == [expected, expected]
+
+
+class Endless:
+    """A body of ``chunks`` 64 KiB chunks, made lazily; counts what was taken."""
+
+    chunk = b"x" * 65536
+
+    def __init__(self, chunks: int = 2**14) -> None:
+        self.chunks = chunks
+        self.taken = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for _ in range(self.chunks):
+            self.taken += len(self.chunk)
+            yield self.chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:
+            yield chunk
+
+
+LIMIT = 65536 + len(Endless.chunk)
+
+
+def test_report_only_takes_a_stream_no_further_than_the_verdict_then_sends_the_rest_lazily(
+        ) -> None:
+    from ttguard.clients import RequestGuard
+
+    guard = RequestGuard(report_only=True)
+    body = Endless()  # 1 GiB
+    check = guard.begin("POST", f"{guard.base_url}/twins")
+    assert check is not None
+    sent = check.stream(body)
+    assert (body.taken, check.verdict is not None) == (LIMIT, True)
+    assert [next(sent) for _ in range(3)] == [Endless.chunk] * 3
+    assert body.taken == LIMIT + len(Endless.chunk)  # one more, pulled when asked for
+
+    async def stream_async() -> tuple[int, int]:
+        body = Endless(3)
+        check = guard.begin("POST", f"{guard.base_url}/twins")
+        assert check is not None
+        sent = await check.astream(body)
+        taken = body.taken
+        return taken, sum([len(chunk) async for chunk in sent])
+
+    assert asyncio.run(stream_async()) == (LIMIT, 3 * 65536)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("report_only", [True, False])
+def test_each_refusal_is_logged_with_its_mode(server: Running, library: str, report_only: bool,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="ttguard")
+    if report_only:
+        assert post(library, server.url, REFUSED, report_only=True)[0] == 201
+    else:
+        with pytest.raises(TTError):
+            post(library, server.url, REFUSED)
+    logged = [(entry.operation, entry.method, entry.subcode, entry.description,
+               entry.report_only) for entry in caplog.records if entry.name == "ttguard"]
+    assert logged == [("create_twin", "POST", 400589, BAD_KEY, report_only)]
+
+
+def test_report_only_forwards_an_ambiguous_path_and_logs_it(
+        server: Running, upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="ttguard")
+    session = GuardedSession(server.url, report_only=True)
+    assert session.post(f"{server.url}/twins;v=1", data=ACCEPTED).status_code == 201
+    assert upstream.requests[0][0]["path"] == "/twins;v=1"
+    ((subcode, operation),) = [(entry.subcode, entry.operation)
+                               for entry in caplog.records if entry.name == "ttguard"]
+    assert (subcode, operation) == (400793, None)
+    with pytest.raises(TTError) as refusal:
+        GuardedSession(server.url).post(f"{server.url}/twins;v=1", data=ACCEPTED)
+    assert refusal.value.subcode == 400793
+
+
+def test_report_only_forwards_what_ttguard_cannot_check(
+        server: Running, upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    # requests sends str chunks (urllib3 encodes them); the core takes bytes only.
+    registry = CollectorRegistry()
+    session = GuardedSession(server.url, report_only=True, metrics=GuardMetrics(registry))
+    response = session.post(f"{server.url}/twins", data=(part for part in ['{"a"', ": 1}"]))
+    assert (response.status_code, upstream.requests[0][1]) == (201, b'{"a": 1}')
+    assert "could not check" in caplog.text
+    assert registry.get_sample_value("ttguard_requests_total",
+                                     {"operation": "create_twin", "verdict": "accepted"}) is None
+    with pytest.raises(TypeError):  # enforcing: the caller's misuse, as before
+        GuardedSession(server.url).post(f"{server.url}/twins", data=iter(['{"a": 1}']))
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_no_response_is_counted_but_not_compared(library: str) -> None:
+    with uvicorn_server(Upstream()) as gone:
+        url = gone.url
+    registry = CollectorRegistry()
+    stream = io.StringIO()
+    with pytest.raises((requests.RequestException, httpx.HTTPError, aiohttp.ClientError)):
+        post(library, url, REFUSED, report_only=True, reporter=Reporter(stream),
+             metrics=GuardMetrics(registry))
+    assert registry.get_sample_value("ttguard_requests_total",
+                                     {"operation": "create_twin", "verdict": "400589"}) == 1
+    assert stream.getvalue() == ""
+
+
+def test_a_success_is_never_read(server: Running) -> None:
+    reporter = Reporter(io.StringIO())
+    session = GuardedSession(server.url, report_only=True, reporter=reporter)
+    response = session.post(f"{server.url}/twins", data=REFUSED, stream=True)
+    assert (response.status_code, response.raw.tell()) == (201, 0)
+    transport = GuardTransport(base_url=server.url, report_only=True, reporter=reporter)
+    with httpx.Client(transport=transport) as client, \
+            client.stream("POST", f"{server.url}/twins", content=REFUSED) as reply:
+        assert (reply.status_code, reply.is_stream_consumed) == (201, False)
+
+    async def aiohttp_unread() -> tuple[int, bool]:
+        async with guarded_client_session(server.url, report_only=True,
+                                          reporter=reporter) as session, \
+                session.post(f"{server.url}/twins", data=REFUSED) as answer:
+            return answer.status, answer.content.at_eof()
+
+    assert asyncio.run(aiohttp_unread()) == (201, False)
