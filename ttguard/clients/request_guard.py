@@ -57,6 +57,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 logger = logging.getLogger("ttguard")
 
+
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
