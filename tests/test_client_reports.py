@@ -10,11 +10,14 @@ and in report-only mode send what the library sends without ttguard, byte for by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
-from collections.abc import AsyncIterator, Iterator
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiohttp
 import httpx
@@ -128,15 +131,16 @@ def forget(upstream: Upstream) -> None:
 
 
 LIBRARIES = ["requests", "httpx", "httpx_async", "aiohttp"]
-Body = bytes | list[bytes]  # bytes as they are, or chunks given as a stream
+#: Bytes as they are, chunks given as a stream, or a file (made afresh for each request).
+Body = bytes | list[bytes] | Callable[[], BinaryIO]
 
 
-def _sync_chunks(body: Body) -> Any:
-    return body if isinstance(body, bytes) else (chunk for chunk in body)
+def _sync_chunks(body: bytes | list[bytes] | BinaryIO) -> Any:
+    return body if isinstance(body, (bytes, io.IOBase)) else (chunk for chunk in body)
 
 
-def _async_chunks(body: Body) -> Any:
-    if isinstance(body, bytes):
+def _async_chunks(body: bytes | list[bytes] | BinaryIO) -> Any:
+    if isinstance(body, (bytes, io.IOBase)):
         return body
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -150,6 +154,13 @@ def post(library: str, url: str, body: Body, *, answer: str = "", guarded: bool 
          **guard: Any) -> tuple[int, bytes]:
     """POST /twins with ``library`` (with its guard, or none): the status and body its caller
     reads."""
+    with contextlib.ExitStack() as files:
+        given = files.enter_context(body()) if callable(body) else body
+        return _post(library, url, given, answer=answer, guarded=guarded, **guard)
+
+
+def _post(library: str, url: str, body: bytes | list[bytes] | BinaryIO, *, answer: str,
+          guarded: bool, **guard: Any) -> tuple[int, bytes]:
     target = f"{url}/twins"
     headers = {"Authorization": SECRET, "Content-Type": "application/json"}
     if answer:
@@ -315,11 +326,33 @@ FRAMINGS: dict[str, Body] = {
     "stream_refused": [REFUSED[:10], REFUSED[10:]],
     "stream_1mib_over_quota": MIB,
     "stream_accepted": [ACCEPTED[:5], ACCEPTED[5:]],
+    "file_over_quota": lambda: io.BytesIO(b"".join(MIB)),
+    "pipe_over_quota": lambda: piped(b"".join(MIB)),
 }
 
 
-@pytest.mark.parametrize("library", LIBRARIES)
-@pytest.mark.parametrize("case", FRAMINGS)
+def piped(data: bytes) -> BinaryIO:
+    """A file that cannot seek (a pipe's end) that reads ``data``, written by a thread."""
+    read_end, write_end = os.pipe()
+
+    def write() -> None:
+        with open(write_end, "wb") as pipe, contextlib.suppress(BrokenPipeError):
+            pipe.write(data)
+
+    threading.Thread(target=write, daemon=True).start()
+    return open(read_end, "rb")
+
+
+def sendable(case: str, library: str) -> bool:
+    """Whether ``library`` sends the body at all: httpx's async client takes no sync file, and
+    httpx declares a pipe's size 0 (then fails), guarded or not."""
+    if library == "httpx_async":
+        return not callable(FRAMINGS[case])
+    return not (library == "httpx" and case == "pipe_over_quota")
+
+
+@pytest.mark.parametrize(("case", "library"), [
+    (case, library) for case in FRAMINGS for library in LIBRARIES if sendable(case, library)])
 def test_report_only_sends_what_the_library_sends_without_ttguard(
         server: Running, upstream: Upstream, library: str, case: str) -> None:
     body = FRAMINGS[case]
@@ -328,10 +361,9 @@ def test_report_only_sends_what_the_library_sends_without_ttguard(
     post(library, server.url, body, report_only=True, reporter=Reporter(stream))
     unguarded, guarded = received(upstream)
     assert guarded == unguarded
-    whole = body if isinstance(body, bytes) else b"".join(body)
+    whole = body if isinstance(body, bytes) else b"".join(MIB) if callable(body) else b"".join(
+        body)
     assert guarded[0] == whole
-    framing = dict(guarded[1])
-    assert (b"transfer-encoding" in framing) == (not isinstance(body, bytes))
     assert [line["kind"] for line in records(stream)] == (
         [] if case == "stream_accepted" else ["false_rejection"])
 
@@ -464,9 +496,9 @@ def test_no_response_is_counted_but_not_compared(library: str) -> None:
 
 def test_a_success_is_never_read(server: Running) -> None:
     reporter = Reporter(io.StringIO())
-    session = GuardedSession(server.url, report_only=True, reporter=reporter)
-    response = session.post(f"{server.url}/twins", data=REFUSED, stream=True)
-    assert (response.status_code, response.raw.tell()) == (201, 0)
+    with GuardedSession(server.url, report_only=True, reporter=reporter) as session, \
+            session.post(f"{server.url}/twins", data=REFUSED, stream=True) as response:
+        assert (response.status_code, response.raw.tell()) == (201, 0)
     transport = GuardTransport(base_url=server.url, report_only=True, reporter=reporter)
     with httpx.Client(transport=transport) as client, \
             client.stream("POST", f"{server.url}/twins", content=REFUSED) as reply:
