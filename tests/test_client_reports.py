@@ -66,7 +66,8 @@ class Upstream:
 
     No header: ``201`` with the body echoed. ``chunked:<name>``: the answer ``<name>`` without
     a ``Content-Length``, in two pieces. ``big``: a 400 of 40 000 bytes of unknown length.
-    ``cut``: a 400 that declares 500 bytes and breaks the connection after 20.
+    ``cut``: a 400 that declares 500 bytes and breaks the connection after 20. The query
+    ``redirect``: a 307 to ``/twins``.
     """
 
     requests: list[tuple[dict[str, Any], bytes]] = field(default_factory=list)
@@ -88,6 +89,11 @@ class Upstream:
         self.requests.append((scope, bytes(body)))
         answer = dict(scope["headers"]).get(b"x-answer", b"").decode()
         json_type = (b"content-type", b"application/json")
+        if scope["query_string"] == b"redirect":
+            await send({"type": "http.response.start", "status": 307,
+                        "headers": [(b"location", b"/twins"), (b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
         if answer == "cut":
             await send({"type": "http.response.start", "status": 400,
                         "headers": [json_type, (b"content-length", b"500")]})
@@ -511,3 +517,13 @@ def test_a_success_is_never_read(server: Running) -> None:
             return answer.status, answer.content.at_eof()
 
     assert asyncio.run(aiohttp_unread()) == (201, False)
+
+
+@pytest.mark.parametrize("guard", [{}, {"report_only": True}])
+def test_requests_sends_a_file_that_can_seek_itself_so_a_redirect_can_rewind_it(
+        server: Running, upstream: Upstream, guard: dict[str, Any]) -> None:
+    with GuardedSession(server.url, **guard) as session, io.BytesIO(ACCEPTED) as body:
+        response = session.post(f"{server.url}/twins?redirect", data=body)
+    assert response.status_code == 201
+    assert [(scope["query_string"], body) for scope, body in upstream.requests] == [
+        (b"redirect", ACCEPTED), (b"", ACCEPTED)]

@@ -8,9 +8,10 @@ and no connection is opened. The official sync client takes one as it is::
     TTRESTService(tt_auth=key, session=GuardedSession())
 
 Bodies as requests prepares them: bytes (``json=``, ``data=bytes``) are checked in place; a
-file-like body is read (up to the quota) and an iterator consumed (up to the quota plus one
-chunk), then what was taken is sent in their place, followed by the rest of the original,
-framed as requests framed it (``Content-Length`` or chunked).
+file-like body is read (up to the quota) and sent from where it was if it can seek; an iterator
+(or a file that cannot seek) is consumed up to the quota plus one chunk, then what was taken is
+sent in its place, followed by the rest of the original, framed as requests framed it
+(``Content-Length`` or chunked).
 
 With ``report_only`` every request is sent as requests would send it without the guard. The
 status of each response is set beside the verdict; an error's small body is read for it
@@ -101,12 +102,27 @@ class GuardAdapter(HTTPAdapter):
             # Sent as it is; urllib3 encodes a str as UTF-8.
             check.stream([body.encode("utf-8") if isinstance(body, str) else body or b""])
         elif hasattr(body, "read"):
-            request.body = check.stream(iter(lambda: body.read(_READ_SIZE), b""))
+            start = _position(body)
+            sent = check.stream(iter(lambda: body.read(_READ_SIZE), b""))
+            if start is None:
+                request.body = sent
+            else:
+                # A file that can seek is sent itself, from where it was: as requests would,
+                # which may also rewind it (to follow a redirect).
+                body.seek(start)
         else:
             # The original is consumed up to the verdict: send what was taken, then the rest,
             # under the framing requests chose (the headers are left as they are).
             request.body = check.stream(body)
         return check
+
+
+def _position(body: Any) -> int | None:
+    """Where a file body stands, if it can seek back there."""
+    try:
+        return int(body.tell()) if body.seekable() else None
+    except (AttributeError, OSError):
+        return None
 
 
 def _error_body(response: requests.Response) -> bytes | None:
