@@ -527,3 +527,16 @@ def test_requests_sends_a_file_that_can_seek_itself_so_a_redirect_can_rewind_it(
     assert response.status_code == 201
     assert [(scope["query_string"], body) for scope, body in upstream.requests] == [
         (b"redirect", ACCEPTED), (b"", ACCEPTED)]
+
+
+def test_a_request_for_no_operation_is_neither_counted_nor_compared(
+        server: Running, upstream: Upstream) -> None:
+    stream = io.StringIO()
+    registry = CollectorRegistry()
+    with GuardedSession(server.url, reporter=Reporter(stream),
+                        metrics=GuardMetrics(registry)) as session:
+        response = session.post(f"{server.url}/not/an/operation", data=b"{",
+                                 headers={"x-answer": "missed"})
+    assert (response.status_code, upstream.requests[0][1]) == (400, b"{")
+    assert stream.getvalue() == ""
+    assert registry.get_sample_value("ttguard_body_size_bytes_count") == 0
