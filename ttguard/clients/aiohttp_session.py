@@ -36,6 +36,7 @@ from ..core import DEFAULT_MAX_BODY
 from ..report import Reporter
 from .request_guard import (
     DEFAULT_BASE_URL,
+    ERROR_READ_SIZE,
     GuardedRequest,
     RequestGuard,
     atake,
@@ -89,7 +90,7 @@ async def _error_body(response: aiohttp.ClientResponse) -> bytes | None:
     """A small error body, read and kept in the response for its caller; else ``None``."""
     if response.content_length is not None:
         return await response.read()
-    taken, ended = await atake(response.content.iter_any())
+    taken, ended = await atake(response.content.iter_chunked(ERROR_READ_SIZE))
     # Hand the bytes taken back to the stream, ahead of its rest: aiohttp offers no other
     # way to look at a body of unknown length and leave it whole for the caller.
     with warnings.catch_warnings():

@@ -47,13 +47,17 @@ from ..report import Reporter, log_refusal
 if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
     from ..metrics import GuardMetrics
 
-__all__ = ["DEFAULT_BASE_URL", "GuardedRequest", "RequestGuard", "achain", "atake",
-           "content_length", "take", "wants_error_body"]
+__all__ = ["DEFAULT_BASE_URL", "ERROR_READ_SIZE", "GuardedRequest", "RequestGuard", "achain",
+           "atake", "content_length", "take", "wants_error_body"]
 
 #: Where the official client sends its requests (``TTRESTService(tt_base=None)``).
 DEFAULT_BASE_URL = "https://rest.trustedtwin.com"
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+#: An error body of unknown length is read in chunks this small, so that :func:`take` passes
+#: ``MAX_ERROR_BODY`` by little.
+ERROR_READ_SIZE = 4096
 
 logger = logging.getLogger("ttguard")
 
@@ -84,8 +88,9 @@ def wants_error_body(status: int, declared_length: int | None) -> bool:
 
 
 def take(chunks: Iterator[bytes], limit: int = MAX_ERROR_BODY) -> tuple[list[bytes], bool]:
-    """Pull chunks until they hold more than ``limit`` bytes or end: the chunks, and whether
-    they ended. Whoever reads a response's body this way sends these chunks on, then the rest."""
+    """Pull chunks until they hold more than ``limit`` bytes (at most ``limit`` plus the chunk
+    that passes it) or end: the chunks, and whether they ended. Whoever reads a response's body
+    this way hands these chunks on, then the rest."""
     taken: list[bytes] = []
     size = 0
     for chunk in chunks:

@@ -31,6 +31,7 @@ from ..core import DEFAULT_MAX_BODY
 from ..report import Reporter
 from .request_guard import (
     DEFAULT_BASE_URL,
+    ERROR_READ_SIZE,
     GuardedRequest,
     RequestGuard,
     content_length,
@@ -132,7 +133,7 @@ def _error_body(response: requests.Response) -> bytes | None:
         return None
     if declared is not None:
         return response.content
-    chunks = response.iter_content(_READ_SIZE)
+    chunks = response.iter_content(ERROR_READ_SIZE)
     taken, ended = take(chunks)
     if ended:
         response._content = b"".join(taken)  # what .content would have kept
