@@ -77,6 +77,8 @@ class _Replay(Payload):
         self._size = size
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        if self._rest is not None:  # as aiohttp's own stream payloads: not all at hand
+            raise TypeError("Unable to decode - the rest of the stream is not read yet.")
         return b"".join(self._taken).decode(encoding, errors)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
