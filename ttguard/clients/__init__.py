@@ -10,7 +10,9 @@ of them:
   session, a client middleware.
 
 All judge the bytes the library would send, with :class:`~.request_guard.RequestGuard`, and raise
-:class:`~ttguard.TTError` before any connection is opened.
+:class:`~ttguard.TTError` before any connection is opened; with ``report_only`` they send every
+request as the library would and only log refusals. Given a ``reporter`` or ``metrics``, each
+sets its verdict beside the server's answer and records or counts the disagreements.
 """
 
 from __future__ import annotations

@@ -12,69 +12,152 @@ client takes the session as it is: ``TTAsyncRESTService(tt_auth=key,
 session=guarded_client_session())``.
 
 The body is the payload aiohttp serialised (``json=`` gives its bytes). A streamed payload (an
-async iterator, a file) is written into the core no further than the quota plus one chunk, and
-when accepted its bytes are sent in its place.
+async iterator, a file) is written into the core no further than the quota plus one chunk.
+Bytes and seekable files are written again from their start when sent; a stream that cannot be
+(an async iterator) is sent as the chunks taken, then its rest, framed as aiohttp framed it.
+
+With ``report_only`` every request is sent as aiohttp would send it without the guard. The
+status of each response is set beside the verdict; a small error body is read for it
+(``await response.read()``, kept for the caller) when a reporter or metrics want it.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+import contextlib
+import warnings
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.client_middlewares import ClientHandlerType, ClientMiddlewareType
-from aiohttp.payload import BytesPayload
+from aiohttp.payload import Payload
 
-from ..core import DEFAULT_MAX_BODY, StreamValidator
-from .request_guard import DEFAULT_BASE_URL, RequestGuard, content_length
+from ..core import DEFAULT_MAX_BODY
+from ..report import Reporter
+from .request_guard import (
+    DEFAULT_BASE_URL,
+    ERROR_READ_SIZE,
+    GuardedRequest,
+    RequestGuard,
+    atake,
+    content_length,
+    wants_error_body,
+)
+
+if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
+    from ..metrics import GuardMetrics
 
 __all__ = ["guard_middleware", "guarded_client_session"]
 
 
-class _IntoValidator:
-    """The one method of a stream writer that payloads call: each chunk goes to the core."""
+class _Decided(Exception):
+    """Stops a payload writing into the check once the verdict is certain."""
 
-    def __init__(self, validator: StreamValidator) -> None:
-        self.validator = validator
+
+class _IntoCheck:
+    """The one method of a stream writer that payloads call: each chunk goes to the check."""
+
+    def __init__(self, check: GuardedRequest) -> None:
+        self.check = check
 
     async def write(self, chunk: bytes | bytearray | memoryview) -> None:
-        self.validator.feed(chunk)
+        # A copy: a payload may reuse its buffer, and the chunk is kept to be sent on.
+        self.check.feed(bytes(chunk))
+        if self.check.decided:
+            raise _Decided
+
+
+class _Replay(Payload):
+    """What a spent stream payload gave the check, then what it has left to give."""
+
+    def __init__(self, taken: list[bytes], rest: Payload | None, size: int | None) -> None:
+        super().__init__(taken)
+        self._taken = taken
+        self._rest = rest
+        self._size = size
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        if self._rest is not None:  # as aiohttp's own stream payloads: not all at hand
+            raise TypeError("Unable to decode - the rest of the stream is not read yet.")
+        return b"".join(self._taken).decode(encoding, errors)
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        for chunk in self._taken:
+            await writer.write(chunk)
+        if self._rest is not None:
+            await self._rest.write(writer)
+
+
+async def _error_body(response: aiohttp.ClientResponse) -> bytes | None:
+    """A small error body, read and kept in the response for its caller; else ``None``."""
+    if response.content_length is not None:
+        return await response.read()
+    taken, ended = await atake(response.content.iter_chunked(ERROR_READ_SIZE))
+    # Hand the bytes taken back to the stream, ahead of its rest: aiohttp offers no other
+    # way to look at a body of unknown length and leave it whole for the caller.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        response.content.unread_data(b"".join(taken))
+    return await response.read() if ended else None
 
 
 def guard_middleware(base_url: str = DEFAULT_BASE_URL, *,
-          max_body: int = DEFAULT_MAX_BODY) -> ClientMiddlewareType:
+                     max_body: int = DEFAULT_MAX_BODY, report_only: bool = False,
+                     reporter: Reporter | None = None,
+                     metrics: GuardMetrics | None = None) -> ClientMiddlewareType:
     """A client middleware refusing, as the server would, the requests it would refuse.
 
     ``base_url`` is the API's root; requests to other URLs go on unchecked. ``max_body`` is
-    the body quota in bytes.
+    the body quota in bytes. ``report_only`` sends every request as if ttguard were absent
+    and only logs refusals; ``reporter`` records each disagreement with the server's answer,
+    ``metrics`` counts verdicts and disagreements (see :class:`~.request_guard.RequestGuard`).
     """
-    request_guard = RequestGuard(base_url, max_body=max_body)
+    request_guard = RequestGuard(base_url, max_body=max_body, report_only=report_only,
+                                 reporter=reporter, metrics=metrics)
 
     async def ttguard_middleware(request: aiohttp.ClientRequest,
                                  handler: ClientHandlerType) -> aiohttp.ClientResponse:
-        validator = request_guard.validator(
-            request.method, str(request.url), declared_length=content_length(request.headers))
-        if validator is not None:
-            payload = request.body
-            if payload:
-                await payload.write(cast(AbstractStreamWriter, _IntoValidator(validator)))
-            validator.finish()
-            if payload and not isinstance(payload, BytesPayload):
-                # A stream is spent once written: send the bytes it gave.
-                await request.update_body(validator.body)
-        return await handler(request)
+        check = request_guard.begin(request.method, str(request.url),
+                                    declared_length=content_length(request.headers))
+        if check is None:
+            return await handler(request)
+        payload = request.body
+        if payload and not check.decided:
+            with contextlib.suppress(_Decided):
+                await payload.write(cast(AbstractStreamWriter, _IntoCheck(check)))
+        check.body_ended()
+        if payload and payload.consumed:
+            await request.update_body(_Replay(check.taken, None if check.whole else payload,
+                                              payload.size))
+        try:
+            response = await handler(request)
+        except BaseException:
+            check.answered(None)
+            raise
+        body = None
+        if check.wants_answer() and wants_error_body(response.status, response.content_length):
+            try:
+                body = await _error_body(response)
+            except aiohttp.ClientError:
+                check.answered(response.status)  # cut short: unreadable, and the caller's
+                raise
+        check.answered(response.status, body)
+        return response
 
     return ttguard_middleware
 
 
 def guarded_client_session(base_url: str = DEFAULT_BASE_URL, *,
-                           max_body: int = DEFAULT_MAX_BODY,
+                           max_body: int = DEFAULT_MAX_BODY, report_only: bool = False,
+                           reporter: Reporter | None = None,
+                           metrics: GuardMetrics | None = None,
                            **session_options: Any) -> aiohttp.ClientSession:
     """An ``aiohttp.ClientSession`` whose requests pass :func:`guard_middleware` first.
 
     ``session_options`` go to ``aiohttp.ClientSession``; middlewares given there run after
     the guard.
     """
-    middlewares = (guard_middleware(base_url, max_body=max_body),
+    middlewares = (guard_middleware(base_url, max_body=max_body, report_only=report_only,
+                                    reporter=reporter, metrics=metrics),
                    *session_options.pop("middlewares", ()))
     return aiohttp.ClientSession(middlewares=middlewares, **session_options)

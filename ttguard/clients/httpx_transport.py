@@ -8,41 +8,122 @@
 A request the Trusted Twin server would refuse raises :class:`~ttguard.TTError` from the
 client's call, and the wrapped transport never sees it: no connection is opened. The body is
 read from ``request.stream``, the bytes httpx would send: given content is checked as it is; a
-generator body is consumed through the core no further than the quota plus one chunk, and when
-accepted its bytes are sent in its place (still chunked, as httpx framed it).
+generator body is consumed through the core no further than the quota plus one chunk, and what
+was taken is sent in its place, then the rest of the generator (still chunked, as httpx framed
+it).
+
+With ``report_only`` every request goes to the wrapped transport as httpx built it. The status
+of each response is set beside the verdict; a small error body is read for it (``read()``,
+kept for the caller) when a reporter or metrics want it, a larger one passed on as it streams.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import AsyncIterator, Iterator
+from itertools import chain
+from typing import TYPE_CHECKING, cast
 
 import httpx
 
 from ..core import DEFAULT_MAX_BODY
-from .request_guard import DEFAULT_BASE_URL, RequestGuard, content_length
+from ..report import Reporter
+from .request_guard import (
+    DEFAULT_BASE_URL,
+    GuardedRequest,
+    RequestGuard,
+    achain,
+    atake,
+    content_length,
+    take,
+    wants_error_body,
+)
+
+if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
+    from ..metrics import GuardMetrics
 
 __all__ = ["AsyncGuardTransport", "GuardTransport"]
+
+
+class _Stream(httpx.SyncByteStream):
+    """``chunks`` in the place of ``source``, which is closed with it."""
+
+    def __init__(self, chunks: Iterator[bytes], source: httpx.SyncByteStream) -> None:
+        self._chunks = chunks
+        self._source = source
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+    def close(self) -> None:
+        self._source.close()
+
+
+class _AsyncStream(httpx.AsyncByteStream):
+    """:class:`_Stream` for async streams."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], source: httpx.AsyncByteStream) -> None:
+        self._chunks = chunks
+        self._source = source
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks
+
+    async def aclose(self) -> None:
+        await self._source.aclose()
+
+
+def _begin(guard: RequestGuard, request: httpx.Request) -> GuardedRequest | None:
+    return guard.begin(request.method, str(request.url),
+                       declared_length=content_length(request.headers))
 
 
 class GuardTransport(httpx.BaseTransport):
     """Wraps ``transport`` (default ``httpx.HTTPTransport()``) with the server's checks.
 
     ``base_url`` is the API's root; requests to other URLs go on unchecked. ``max_body`` is the
-    body quota in bytes.
+    body quota in bytes. ``report_only`` sends every request as if ttguard were absent and only
+    logs refusals; ``reporter`` records each disagreement with the server's answer, ``metrics``
+    counts verdicts and disagreements (see :class:`~.request_guard.RequestGuard`).
     """
 
     def __init__(self, transport: httpx.BaseTransport | None = None, *,
-                 base_url: str = DEFAULT_BASE_URL, max_body: int = DEFAULT_MAX_BODY) -> None:
+                 base_url: str = DEFAULT_BASE_URL, max_body: int = DEFAULT_MAX_BODY,
+                 report_only: bool = False, reporter: Reporter | None = None,
+                 metrics: GuardMetrics | None = None) -> None:
         self.transport = transport if transport is not None else httpx.HTTPTransport()
-        self.guard = RequestGuard(base_url, max_body=max_body)
+        self.guard = RequestGuard(base_url, max_body=max_body, report_only=report_only,
+                                  reporter=reporter, metrics=metrics)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        accepted = self.guard.check_stream(
-            request.method, str(request.url), cast(httpx.SyncByteStream, request.stream),
-            declared_length=content_length(request.headers))
-        if accepted is not None:
-            request.stream = httpx.ByteStream(accepted)
-        return self.transport.handle_request(request)
+        check = _begin(self.guard, request)
+        if check is None:
+            return self.transport.handle_request(request)
+        source = cast(httpx.SyncByteStream, request.stream)  # a sync client's request
+        request.stream = _Stream(check.stream(source), source)
+        try:
+            response = self.transport.handle_request(request)
+        except BaseException:
+            check.answered(None)
+            raise
+        body = None
+        if check.wants_answer() and wants_error_body(response.status_code,
+                                                     content_length(response.headers)):
+            raw = cast(httpx.SyncByteStream, response.stream)
+            chunks = iter(raw)
+            try:
+                taken, ended = take(chunks)
+                if ended:
+                    raw.close()
+                    response.stream = httpx.ByteStream(b"".join(taken))
+                    body = response.read()  # kept: the client's read() returns it
+                else:
+                    response.stream = _Stream(chain(taken, chunks), raw)
+            except httpx.HTTPError:
+                raw.close()
+                check.answered(response.status_code)  # cut short: unreadable, and the caller's
+                raise
+        check.answered(response.status_code, body)
+        return response
 
     def close(self) -> None:
         self.transport.close()
@@ -52,17 +133,43 @@ class AsyncGuardTransport(httpx.AsyncBaseTransport):
     """:class:`GuardTransport` for ``httpx.AsyncClient``; wraps ``httpx.AsyncHTTPTransport()``."""
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None, *,
-                 base_url: str = DEFAULT_BASE_URL, max_body: int = DEFAULT_MAX_BODY) -> None:
+                 base_url: str = DEFAULT_BASE_URL, max_body: int = DEFAULT_MAX_BODY,
+                 report_only: bool = False, reporter: Reporter | None = None,
+                 metrics: GuardMetrics | None = None) -> None:
         self.transport = transport if transport is not None else httpx.AsyncHTTPTransport()
-        self.guard = RequestGuard(base_url, max_body=max_body)
+        self.guard = RequestGuard(base_url, max_body=max_body, report_only=report_only,
+                                  reporter=reporter, metrics=metrics)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        accepted = await self.guard.acheck_stream(
-            request.method, str(request.url), cast(httpx.AsyncByteStream, request.stream),
-            declared_length=content_length(request.headers))
-        if accepted is not None:
-            request.stream = httpx.ByteStream(accepted)
-        return await self.transport.handle_async_request(request)
+        check = _begin(self.guard, request)
+        if check is None:
+            return await self.transport.handle_async_request(request)
+        source = cast(httpx.AsyncByteStream, request.stream)  # an async client's request
+        request.stream = _AsyncStream(await check.astream(source), source)
+        try:
+            response = await self.transport.handle_async_request(request)
+        except BaseException:
+            check.answered(None)
+            raise
+        body = None
+        if check.wants_answer() and wants_error_body(response.status_code,
+                                                     content_length(response.headers)):
+            raw = cast(httpx.AsyncByteStream, response.stream)
+            chunks = aiter(raw)
+            try:
+                taken, ended = await atake(chunks)
+                if ended:
+                    await raw.aclose()
+                    response.stream = httpx.ByteStream(b"".join(taken))
+                    body = await response.aread()  # kept: the client's aread() returns it
+                else:
+                    response.stream = _AsyncStream(achain(taken, chunks), raw)
+            except httpx.HTTPError:
+                await raw.aclose()
+                check.answered(response.status_code)  # cut short: unreadable, and the caller's
+                raise
+        check.answered(response.status_code, body)
+        return response
 
     async def aclose(self) -> None:
         await self.transport.aclose()

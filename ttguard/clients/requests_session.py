@@ -1,36 +1,75 @@
 """The requests guard: :class:`GuardedSession`, a ``requests.Session`` that checks before sending.
 
 Its transport adapter judges each *prepared* request (the method, URL and body bytes requests
-would put on the wire) with :class:`~ttguard.clients.guard.RequestGuard`; a request the
+would put on the wire) with :class:`~ttguard.clients.request_guard.RequestGuard`; a request the
 Trusted Twin server would refuse raises :class:`~ttguard.TTError` from ``session.request()``
 and no connection is opened. The official sync client takes one as it is::
 
     TTRESTService(tt_auth=key, session=GuardedSession())
 
 Bodies as requests prepares them: bytes (``json=``, ``data=bytes``) are checked in place; a
-file-like body is read (up to the quota) and an iterator consumed (up to the quota plus one
-chunk), then the accepted bytes are sent in their place, framed as requests framed the
-original (``Content-Length`` or chunked).
+file-like body is read (up to the quota) and sent from where it was if it can seek; an iterator
+(or a file that cannot seek) is consumed up to the quota plus one chunk, then what was taken is
+sent in its place, followed by the rest of the original, framed as requests framed it
+(``Content-Length`` or chunked).
+
+With ``report_only`` every request is sent as requests would send it without the guard. The
+status of each response is set beside the verdict; an error's small body is read for it
+(``response.content``, kept for the caller) when a reporter or metrics want it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from ..core import DEFAULT_MAX_BODY
-from .request_guard import DEFAULT_BASE_URL, RequestGuard, content_length
+from ..report import Reporter
+from .request_guard import (
+    DEFAULT_BASE_URL,
+    ERROR_READ_SIZE,
+    GuardedRequest,
+    RequestGuard,
+    content_length,
+    take,
+    wants_error_body,
+)
+
+if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
+    from ..metrics import GuardMetrics
 
 __all__ = ["GuardAdapter", "GuardedSession"]
 
 _READ_SIZE = 65536
 
 
+class _Replayed:
+    """A response's raw stream whose first chunks were read already: they come first.
+
+    requests reads a raw object without ``stream`` with ``read(size)`` (any size back is fine).
+    """
+
+    def __init__(self, chunks: Iterator[bytes], raw: Any) -> None:
+        self._chunks = chunks
+        self._raw = raw
+
+    def read(self, size: int | None = None, **_: Any) -> bytes:
+        return next(self._chunks, b"")
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def release_conn(self) -> None:
+        self._raw.release_conn()
+
+
 class GuardAdapter(HTTPAdapter):
     """An ``HTTPAdapter`` that raises the server's :class:`~ttguard.TTError` instead of sending
-    a request the server would refuse."""
+    a request the server would refuse (in report-only mode, sends it and logs the refusal)."""
 
     def __init__(self, guard: RequestGuard, **adapter_options: Any) -> None:
         super().__init__(**adapter_options)
@@ -38,38 +77,88 @@ class GuardAdapter(HTTPAdapter):
 
     def send(self, request: requests.PreparedRequest,  # type: ignore[override]
              **send_options: Any) -> requests.Response:
-        self._check(request)
-        return super().send(request, **send_options)
+        check = self._check(request)
+        if check is None:
+            return super().send(request, **send_options)
+        try:
+            response = super().send(request, **send_options)
+        except BaseException:
+            check.answered(None)
+            raise
+        try:
+            body = _error_body(response) if check.wants_answer() else None
+        except requests.RequestException:
+            check.answered(response.status_code)  # cut short: unreadable, and the caller's
+            raise
+        check.answered(response.status_code, body)
+        return response
 
-    def _check(self, request: requests.PreparedRequest) -> None:
-        body = request.body
-        if isinstance(body, str):
-            body = body.encode("utf-8")  # as urllib3 sends a str
-        if body is None or isinstance(body, bytes):
-            chunks: Any = [body or b""]
+    def _check(self, request: requests.PreparedRequest) -> GuardedRequest | None:
+        check = self.guard.begin(request.method or "GET", request.url or "",
+                                 declared_length=content_length(request.headers))
+        if check is None:
+            return None
+        body: Any = request.body  # bytes, str, a file or any iterable of chunks
+        if body is None or isinstance(body, (bytes, str)):
+            # Sent as it is; urllib3 encodes a str as UTF-8.
+            check.stream([body.encode("utf-8") if isinstance(body, str) else body or b""])
         elif hasattr(body, "read"):
-            chunks = iter(lambda: body.read(_READ_SIZE), b"")
+            start = _position(body)
+            sent = check.stream(iter(lambda: body.read(_READ_SIZE), b""))
+            if start is None:
+                request.body = sent
+            else:
+                # A file that can seek is sent itself, from where it was: as requests would,
+                # which may also rewind it (to follow a redirect).
+                body.seek(start)
         else:
-            chunks = body
-        accepted = self.guard.check_stream(
-            request.method or "GET", request.url or "", chunks,
-            declared_length=content_length(request.headers))
-        if accepted is not None and not isinstance(body, bytes) and body is not None:
-            # The original was consumed: send the very bytes it gave, framed as before.
-            request.body = accepted if "Content-Length" in request.headers else [accepted]
+            # The original is consumed up to the verdict: send what was taken, then the rest,
+            # under the framing requests chose (the headers are left as they are).
+            request.body = check.stream(body)
+        return check
+
+
+def _position(body: Any) -> int | None:
+    """Where a file body stands, if it can seek back there."""
+    try:
+        return int(body.tell()) if body.seekable() else None
+    except (AttributeError, OSError):
+        return None
+
+
+def _error_body(response: requests.Response) -> bytes | None:
+    """A small error body, read and kept in the response for its caller; else ``None``."""
+    declared = content_length(response.headers)
+    if not wants_error_body(response.status_code, declared):
+        return None
+    if declared is not None:
+        return response.content
+    chunks = response.iter_content(ERROR_READ_SIZE)
+    taken, ended = take(chunks)
+    if ended:
+        response._content = b"".join(taken)  # what .content would have kept
+        return response.content
+    response.raw = _Replayed(chain(taken, chunks), response.raw)
+    return None
 
 
 class GuardedSession(requests.Session):
     """A ``requests.Session`` that checks every Trusted Twin request before it is sent.
 
     ``base_url`` is the API's root (as the official client's ``tt_base``); requests to other
-    URLs go on unchecked. ``max_body`` is the body quota in bytes. ``adapter_options`` go to
-    requests' ``HTTPAdapter`` (``max_retries``, ``pool_maxsize``...).
+    URLs go on unchecked. ``max_body`` is the body quota in bytes. ``report_only`` sends every
+    request as if ttguard were absent and only logs refusals; ``reporter`` records each
+    disagreement with the server's answer, ``metrics`` counts verdicts and disagreements (see
+    :class:`~ttguard.clients.request_guard.RequestGuard`). ``adapter_options`` go to requests'
+    ``HTTPAdapter`` (``max_retries``, ``pool_maxsize``...).
     """
 
     def __init__(self, base_url: str = DEFAULT_BASE_URL, *, max_body: int = DEFAULT_MAX_BODY,
-                 **adapter_options: Any) -> None:
+                 report_only: bool = False, reporter: Reporter | None = None,
+                 metrics: GuardMetrics | None = None, **adapter_options: Any) -> None:
         super().__init__()
-        adapter = GuardAdapter(RequestGuard(base_url, max_body=max_body), **adapter_options)
+        guard = RequestGuard(base_url, max_body=max_body, report_only=report_only,
+                             reporter=reporter, metrics=metrics)
+        adapter = GuardAdapter(guard, **adapter_options)
         self.mount("https://", adapter)
         self.mount("http://", adapter)

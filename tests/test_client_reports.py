@@ -1,0 +1,542 @@
+"""Client guards beside the server's answers: report-only mode, disagreement records, metrics.
+
+A real upstream on 127.0.0.1 answers each request as the test asks (header ``x-answer``):
+a success, a Trusted Twin error that agrees or disagrees with ttguard in each way, a body that
+is no error model, a response cut mid-body. Every library's guard (requests, httpx sync and
+async, aiohttp) must write the same exact records, leave the response usable by its caller,
+and in report-only mode send what the library sends without ttguard, byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import aiohttp
+import httpx
+import pytest
+import requests
+from prometheus_client import CollectorRegistry
+from trustedtwin.tt_api import TTRESTService
+from trustedtwin.tt_api_async import TTAsyncRESTService
+
+from tests.servers import Running, uvicorn_server
+from ttguard import TTError
+from ttguard.clients import (
+    AsyncGuardTransport,
+    GuardedSession,
+    GuardTransport,
+    guarded_client_session,
+)
+from ttguard.metrics import GuardMetrics
+from ttguard.report import Reporter
+
+BAD_KEY = ("body::description->__key__: string does not match regex "
+           "^[a-z_][0-9a-z_]{0,63}$")
+REFUSED = b'{"description": {"Name": 1}}'  # ttguard: 400589 BAD_KEY
+ACCEPTED = b'{"description": {"name": "Pump 7"}}'
+SECRET = "Bearer s3cr3t-key"
+
+
+def error(subcode: int, description: str, trace: str) -> bytes:
+    return json.dumps({"subcode": subcode, "trace": trace, "description": description}).encode()
+
+
+#: What the upstream answers, by the request's ``x-answer`` header: status and body.
+ANSWERS: dict[str, tuple[int, bytes]] = {
+    "same": (400, error(400589, BAD_KEY, "trace-same")),
+    "missed": (400, error(400589, "body::description: value is not a valid dict", "trace-m")),
+    "other_wording": (400, error(400589, "body::description->Name: bad key", "trace-w")),
+    "other_subcode": (400, error(400926, "body::description: field required", "trace-s")),
+    "malformed": (400, b"<html><body>Bad Request</body></html>"),
+    "not_found": (404, error(404653, "The requested resource does not exist.", "trace-n")),
+}
+
+
+@dataclass
+class Upstream:
+    """Records each request (scope, body) and answers as its ``x-answer`` header says.
+
+    No header: ``201`` with the body echoed. ``chunked:<name>``: the answer ``<name>`` without
+    a ``Content-Length``, in two pieces. ``big``: a 400 of 40 000 bytes of unknown length.
+    ``cut``: a 400 that declares 500 bytes and breaks the connection after 20. The query
+    ``redirect``: a 307 to ``/twins``.
+    """
+
+    requests: list[tuple[dict[str, Any], bytes]] = field(default_factory=list)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = bytearray()
+        more_body = True
+        while more_body:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more_body = message.get("more_body", False)
+        self.requests.append((scope, bytes(body)))
+        answer = dict(scope["headers"]).get(b"x-answer", b"").decode()
+        json_type = (b"content-type", b"application/json")
+        if scope["query_string"] == b"redirect":
+            await send({"type": "http.response.start", "status": 307,
+                        "headers": [(b"location", b"/twins"), (b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if answer == "cut":
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [json_type, (b"content-length", b"500")]})
+            await send({"type": "http.response.body", "body": b'{"subcode": 400589, "tr',
+                        "more_body": True})
+            raise ConnectionAbortedError("the upstream breaks its answer on purpose")
+        if answer == "big":
+            await send({"type": "http.response.start", "status": 400, "headers": [json_type]})
+            for _ in range(4):
+                await send({"type": "http.response.body", "body": b" " * 10_000,
+                            "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        chunked = answer.startswith("chunked:")
+        status, payload = ANSWERS[answer.removeprefix("chunked:")] if answer else (201, bytes(body))
+        if chunked:
+            await send({"type": "http.response.start", "status": status, "headers": [json_type]})
+            half = len(payload) // 2
+            await send({"type": "http.response.body", "body": payload[:half], "more_body": True})
+            await send({"type": "http.response.body", "body": payload[half:]})
+            return
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [json_type, (b"content-length", b"%d" % len(payload))]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Upstream:
+    return Upstream()
+
+
+@pytest.fixture(scope="module")
+def server(upstream: Upstream) -> Iterator[Running]:
+    with uvicorn_server(upstream) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def forget(upstream: Upstream) -> None:
+    upstream.requests.clear()
+
+
+LIBRARIES = ["requests", "httpx", "httpx_async", "aiohttp"]
+#: Bytes as they are, chunks given as a stream, or a file (made afresh for each request).
+Body = bytes | list[bytes] | Callable[[], BinaryIO]
+
+
+def _sync_chunks(body: bytes | list[bytes] | BinaryIO) -> Any:
+    return body if isinstance(body, (bytes, io.IOBase)) else (chunk for chunk in body)
+
+
+def _async_chunks(body: bytes | list[bytes] | BinaryIO) -> Any:
+    if isinstance(body, (bytes, io.IOBase)):
+        return body
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for chunk in body:
+            yield chunk
+
+    return chunks()
+
+
+def post(library: str, url: str, body: Body, *, answer: str = "", guarded: bool = True,
+         **guard: Any) -> tuple[int, bytes]:
+    """POST /twins with ``library`` (with its guard, or none): the status and body its caller
+    reads."""
+    with contextlib.ExitStack() as files:
+        given = files.enter_context(body()) if callable(body) else body
+        return _post(library, url, given, answer=answer, guarded=guarded, **guard)
+
+
+def _post(library: str, url: str, body: bytes | list[bytes] | BinaryIO, *, answer: str,
+          guarded: bool, **guard: Any) -> tuple[int, bytes]:
+    target = f"{url}/twins"
+    headers = {"Authorization": SECRET, "Content-Type": "application/json"}
+    if answer:
+        headers["x-answer"] = answer
+    if library == "requests":
+        session = GuardedSession(url, **guard) if guarded else requests.Session()
+        with session:
+            response = session.post(target, data=_sync_chunks(body), headers=headers)
+            return response.status_code, response.content
+    if library == "httpx":
+        transport = GuardTransport(base_url=url, **guard) if guarded else httpx.HTTPTransport()
+        with httpx.Client(transport=transport) as client:
+            reply = client.post(target, content=_sync_chunks(body), headers=headers)
+            return reply.status_code, reply.content
+
+    async def send() -> tuple[int, bytes]:
+        if library == "httpx_async":
+            transport = (AsyncGuardTransport(base_url=url, **guard) if guarded
+                         else httpx.AsyncHTTPTransport())
+            async with httpx.AsyncClient(transport=transport) as client:
+                reply = await client.post(target, content=_async_chunks(body), headers=headers)
+                return reply.status_code, reply.content
+        session = guarded_client_session(url, **guard) if guarded else aiohttp.ClientSession()
+        async with session, session.post(target, data=_async_chunks(body),
+                                         headers=headers) as response:
+            return response.status, await response.read()
+
+    return asyncio.run(send())
+
+
+def records(stream: io.StringIO) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    for line in lines:
+        del line["time"]
+    return lines
+
+
+def record(kind: str, verdict: tuple[int, str] | None, server: tuple[int, Any, Any, Any]
+           ) -> dict[str, Any]:
+    status, subcode, description, trace = server
+    return {"kind": kind, "operation": "create_twin", "method": "POST",
+            "path_template": "/twins",
+            "ttguard": None if verdict is None else {"subcode": verdict[0],
+                                                     "description": verdict[1]},
+            "server": {"status": status, "subcode": subcode, "description": description,
+                       "trace": trace}}
+
+
+OURS = (400589, BAD_KEY)
+# request body, upstream answer, the record expected (None: none)
+DISAGREEMENTS: dict[str, tuple[bytes, str, dict[str, Any] | None]] = {
+    "false_rejection": (REFUSED, "", record("false_rejection", OURS, (201, None, None, None))),
+    "missed": (ACCEPTED, "missed", record("missed", None, (
+        400, 400589, "body::description: value is not a valid dict", "trace-m"))),
+    "other_wording": (REFUSED, "other_wording", record("other_wording", OURS, (
+        400, 400589, "body::description->Name: bad key", "trace-w"))),
+    "other_subcode": (REFUSED, "other_subcode", record("other_subcode", OURS, (
+        400, 400926, "body::description: field required", "trace-s"))),
+    "unreadable": (ACCEPTED, "malformed", record("unreadable", None, (400, None, None, None))),
+    "unreadable_chunked": (REFUSED, "chunked:malformed",
+                           record("unreadable", OURS, (400, None, None, None))),
+    "missed_chunked": (ACCEPTED, "chunked:missed", record("missed", None, (
+        400, 400589, "body::description: value is not a valid dict", "trace-m"))),
+    "unreadable_big": (ACCEPTED, "big", record("unreadable", None, (400, None, None, None))),
+    "not_comparable": (REFUSED, "not_found", None),
+    "agree": (REFUSED, "same", None),
+    "agree_success": (ACCEPTED, "", None),
+}
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("case", DISAGREEMENTS)
+def test_report_only_records_each_disagreement_and_leaves_the_answer_whole(
+        server: Running, upstream: Upstream, library: str, case: str) -> None:
+    body, answer, expected = DISAGREEMENTS[case]
+    stream = io.StringIO()
+    seen = post(library, server.url, body, answer=answer, report_only=True,
+                reporter=Reporter(stream))
+    assert records(stream) == ([] if expected is None else [expected])
+    assert SECRET not in stream.getvalue()
+    assert "Pump 7" not in stream.getvalue()
+    unguarded = post(library, server.url, body, answer=answer, guarded=False)
+    assert seen == unguarded
+    assert [received for _, received in upstream.requests] == [body, body]
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_a_response_cut_mid_body_is_unreadable_and_raises_what_the_library_raises(
+        server: Running, library: str) -> None:
+    stream = io.StringIO()
+    failures = []
+    for guard in ({"report_only": True, "reporter": Reporter(stream)}, {"guarded": False}):
+        with pytest.raises((requests.RequestException, httpx.HTTPError,
+                            aiohttp.ClientError)) as failure:
+            post(library, server.url, ACCEPTED, answer="cut", **guard)
+        failures.append(type(failure.value))
+    assert failures[0] is failures[1]
+    assert records(stream) == [record("unreadable", None, (400, None, None, None))]
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_enforcing_guards_compare_what_they_let_through(server: Running, upstream: Upstream,
+                                                        library: str) -> None:
+    stream = io.StringIO()
+    registry = CollectorRegistry()
+    guard = {"reporter": Reporter(stream), "metrics": GuardMetrics(registry)}
+    post(library, server.url, ACCEPTED, answer="missed", **guard)
+    with pytest.raises(TTError):
+        post(library, server.url, REFUSED, **guard)
+    assert records(stream) == [DISAGREEMENTS["missed"][2]]
+    assert [received for _, received in upstream.requests] == [ACCEPTED]
+
+    def count(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, {"operation": "create_twin", **labels})
+
+    assert count("ttguard_requests_total", verdict="accepted") == 1
+    assert count("ttguard_requests_total", verdict="400589") == 1
+    assert count("ttguard_disagreements_total", kind="missed") == 1
+    assert registry.get_sample_value("ttguard_body_size_bytes_count") == 2
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_report_only_metrics_count_verdicts_and_disagreements(server: Running,
+                                                              library: str) -> None:
+    registry = CollectorRegistry()
+    guard = {"report_only": True, "metrics": GuardMetrics(registry)}
+    for body, answer in [(REFUSED, ""), (REFUSED, "other_subcode"), (REFUSED, "same"),
+                         (ACCEPTED, "not_found"), (ACCEPTED, "")]:
+        post(library, server.url, body, answer=answer, **guard)
+
+    def count(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, {"operation": "create_twin", **labels})
+
+    assert count("ttguard_requests_total", verdict="400589") == 3
+    assert count("ttguard_requests_total", verdict="accepted") == 2
+    assert count("ttguard_disagreements_total", kind="false_rejection") == 1
+    assert count("ttguard_disagreements_total", kind="other_subcode") == 1
+    assert count("ttguard_disagreements_total", kind="not_comparable") is None
+    assert registry.get_sample_value("ttguard_body_size_bytes_sum") == (
+        3 * len(REFUSED) + 2 * len(ACCEPTED))
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_values_are_recorded_only_when_asked(server: Running, library: str) -> None:
+    stream = io.StringIO()
+    post(library, server.url, ACCEPTED, answer="missed", report_only=True,
+         reporter=Reporter(stream, include_values=True))
+    (line,) = records(stream)
+    assert (line["target"], line["body"]) == ("/twins", ACCEPTED.decode())
+    assert SECRET not in stream.getvalue()
+
+
+def received(upstream: Upstream) -> list[tuple[bytes, list[tuple[bytes, bytes]]]]:
+    """What each request brought: its body and headers (the port in ``Host`` aside)."""
+    return [(body, [header for header in scope["headers"] if header[0] != b"host"])
+            for scope, body in upstream.requests]
+
+
+MIB = [bytes([65 + i % 26]) * 65536 for i in range(16)]  # 1 MiB, over the quota
+FRAMINGS: dict[str, Body] = {
+    "bytes_refused": REFUSED,
+    "bytes_over_quota": b'{"notes": "' + b"x" * 70_000 + b'"}',
+    "stream_refused": [REFUSED[:10], REFUSED[10:]],
+    "stream_1mib_over_quota": MIB,
+    "stream_accepted": [ACCEPTED[:5], ACCEPTED[5:]],
+    "file_over_quota": lambda: io.BytesIO(b"".join(MIB)),
+    "pipe_over_quota": lambda: piped(b"".join(MIB)),
+}
+
+
+def piped(data: bytes) -> BinaryIO:
+    """A file that cannot seek (a pipe's end) that reads ``data``, written by a thread."""
+    read_end, write_end = os.pipe()
+
+    def write() -> None:
+        with open(write_end, "wb") as pipe, contextlib.suppress(BrokenPipeError):
+            pipe.write(data)
+
+    threading.Thread(target=write, daemon=True).start()
+    return open(read_end, "rb")
+
+
+def sendable(case: str, library: str) -> bool:
+    """Whether ``library`` sends the body at all: httpx's async client takes no sync file, and
+    httpx declares a pipe's size 0 (then fails), guarded or not."""
+    if library == "httpx_async":
+        return not callable(FRAMINGS[case])
+    return not (library == "httpx" and case == "pipe_over_quota")
+
+
+@pytest.mark.parametrize(("case", "library"), [
+    (case, library) for case in FRAMINGS for library in LIBRARIES if sendable(case, library)])
+def test_report_only_sends_what_the_library_sends_without_ttguard(
+        server: Running, upstream: Upstream, library: str, case: str) -> None:
+    body = FRAMINGS[case]
+    stream = io.StringIO()
+    post(library, server.url, body, guarded=False)
+    post(library, server.url, body, report_only=True, reporter=Reporter(stream))
+    unguarded, guarded = received(upstream)
+    assert guarded == unguarded
+    whole = body if isinstance(body, bytes) else b"".join(MIB) if callable(body) else b"".join(
+        body)
+    assert guarded[0] == whole
+    assert [line["kind"] for line in records(stream)] == (
+        [] if case == "stream_accepted" else ["false_rejection"])
+
+
+def test_official_clients_in_report_only_mode_send_invalid_calls_unchanged(
+        server: Running, upstream: Upstream) -> None:
+    stream = io.StringIO()
+    reporter = Reporter(stream)
+    description = {"Name": "Pump 7"}
+    sync = TTRESTService(tt_auth="key", tt_base=server.url,
+                         session=GuardedSession(server.url, report_only=True, reporter=reporter))
+    answers = [sync.create_twin(body={"description": description})]
+
+    async def call() -> Any:
+        async with guarded_client_session(server.url, report_only=True,
+                                          reporter=reporter) as session:
+            service = TTAsyncRESTService(tt_auth="key", tt_base=server.url, session=session)
+            return await service.create_twin(body={"description": description})
+
+    answers.append(asyncio.run(call()))
+    sent = [json.loads(body) for _, body in upstream.requests]
+    assert sent == [{"description": description}] * 2
+    assert [answer[0] for answer in answers] == [201, 201]
+    expected = record("false_rejection", OURS, (201, None, None, None))
+    assert records(stream) == [expected, expected]
+
+
+class Endless:
+    """A body of ``chunks`` 64 KiB chunks, made lazily; counts what was taken."""
+
+    chunk = b"x" * 65536
+
+    def __init__(self, chunks: int = 2**14) -> None:
+        self.chunks = chunks
+        self.taken = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for _ in range(self.chunks):
+            self.taken += len(self.chunk)
+            yield self.chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:
+            yield chunk
+
+
+LIMIT = 65536 + len(Endless.chunk)
+
+
+def test_report_only_takes_a_stream_no_further_than_the_verdict_then_sends_the_rest_lazily(
+        ) -> None:
+    from ttguard.clients import RequestGuard
+
+    guard = RequestGuard(report_only=True)
+    body = Endless()  # 1 GiB
+    check = guard.begin("POST", f"{guard.base_url}/twins")
+    assert check is not None
+    sent = check.stream(body)
+    assert (body.taken, check.verdict is not None) == (LIMIT, True)
+    assert [next(sent) for _ in range(3)] == [Endless.chunk] * 3
+    assert body.taken == LIMIT + len(Endless.chunk)  # one more, pulled when asked for
+
+    async def stream_async() -> tuple[int, int]:
+        body = Endless(3)
+        check = guard.begin("POST", f"{guard.base_url}/twins")
+        assert check is not None
+        sent = await check.astream(body)
+        taken = body.taken
+        return taken, sum([len(chunk) async for chunk in sent])
+
+    assert asyncio.run(stream_async()) == (LIMIT, 3 * 65536)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("report_only", [True, False])
+def test_each_refusal_is_logged_with_its_mode(server: Running, library: str, report_only: bool,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="ttguard")
+    if report_only:
+        assert post(library, server.url, REFUSED, report_only=True)[0] == 201
+    else:
+        with pytest.raises(TTError):
+            post(library, server.url, REFUSED)
+    logged = [(entry.operation, entry.method, entry.subcode, entry.description,
+               entry.report_only) for entry in caplog.records if entry.name == "ttguard"]
+    assert logged == [("create_twin", "POST", 400589, BAD_KEY, report_only)]
+
+
+def test_report_only_forwards_an_ambiguous_path_and_logs_it(
+        server: Running, upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="ttguard")
+    session = GuardedSession(server.url, report_only=True)
+    assert session.post(f"{server.url}/twins;v=1", data=ACCEPTED).status_code == 201
+    assert upstream.requests[0][0]["path"] == "/twins;v=1"
+    ((subcode, operation),) = [(entry.subcode, entry.operation)
+                               for entry in caplog.records if entry.name == "ttguard"]
+    assert (subcode, operation) == (400793, None)
+    with pytest.raises(TTError) as refusal:
+        GuardedSession(server.url).post(f"{server.url}/twins;v=1", data=ACCEPTED)
+    assert refusal.value.subcode == 400793
+
+
+def test_report_only_forwards_what_ttguard_cannot_check(
+        server: Running, upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    # requests sends str chunks (urllib3 encodes them); the core takes bytes only.
+    registry = CollectorRegistry()
+    session = GuardedSession(server.url, report_only=True, metrics=GuardMetrics(registry))
+    response = session.post(f"{server.url}/twins", data=(part for part in ['{"a"', ": 1}"]))
+    assert (response.status_code, upstream.requests[0][1]) == (201, b'{"a": 1}')
+    assert "could not check" in caplog.text
+    assert registry.get_sample_value("ttguard_requests_total",
+                                     {"operation": "create_twin", "verdict": "accepted"}) is None
+    with pytest.raises(TypeError):  # enforcing: the caller's misuse, as before
+        GuardedSession(server.url).post(f"{server.url}/twins", data=iter(['{"a": 1}']))
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_no_response_is_counted_but_not_compared(library: str) -> None:
+    with uvicorn_server(Upstream()) as gone:
+        url = gone.url
+    registry = CollectorRegistry()
+    stream = io.StringIO()
+    with pytest.raises((requests.RequestException, httpx.HTTPError, aiohttp.ClientError)):
+        post(library, url, REFUSED, report_only=True, reporter=Reporter(stream),
+             metrics=GuardMetrics(registry))
+    assert registry.get_sample_value("ttguard_requests_total",
+                                     {"operation": "create_twin", "verdict": "400589"}) == 1
+    assert stream.getvalue() == ""
+
+
+def test_a_success_is_never_read(server: Running) -> None:
+    reporter = Reporter(io.StringIO())
+    with GuardedSession(server.url, report_only=True, reporter=reporter) as session, \
+            session.post(f"{server.url}/twins", data=REFUSED, stream=True) as response:
+        assert (response.status_code, response.raw.tell()) == (201, 0)
+    transport = GuardTransport(base_url=server.url, report_only=True, reporter=reporter)
+    with httpx.Client(transport=transport) as client, \
+            client.stream("POST", f"{server.url}/twins", content=REFUSED) as reply:
+        assert (reply.status_code, reply.is_stream_consumed) == (201, False)
+
+    async def aiohttp_unread() -> tuple[int, bool]:
+        async with guarded_client_session(server.url, report_only=True,
+                                          reporter=reporter) as session, \
+                session.post(f"{server.url}/twins", data=REFUSED) as answer:
+            return answer.status, answer.content.at_eof()
+
+    assert asyncio.run(aiohttp_unread()) == (201, False)
+
+
+@pytest.mark.parametrize("guard", [{}, {"report_only": True}])
+def test_requests_sends_a_file_that_can_seek_itself_so_a_redirect_can_rewind_it(
+        server: Running, upstream: Upstream, guard: dict[str, Any]) -> None:
+    with GuardedSession(server.url, **guard) as session, io.BytesIO(ACCEPTED) as body:
+        response = session.post(f"{server.url}/twins?redirect", data=body)
+    assert response.status_code == 201
+    assert [(scope["query_string"], body) for scope, body in upstream.requests] == [
+        (b"redirect", ACCEPTED), (b"", ACCEPTED)]
+
+
+def test_a_request_for_no_operation_is_neither_counted_nor_compared(
+        server: Running, upstream: Upstream) -> None:
+    stream = io.StringIO()
+    registry = CollectorRegistry()
+    with GuardedSession(server.url, reporter=Reporter(stream),
+                        metrics=GuardMetrics(registry)) as session:
+        response = session.post(f"{server.url}/not/an/operation", data=b"{",
+                                 headers={"x-answer": "missed"})
+    assert (response.status_code, upstream.requests[0][1]) == (400, b"{")
+    assert stream.getvalue() == ""
+    assert registry.get_sample_value("ttguard_body_size_bytes_count") == 0
