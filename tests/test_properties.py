@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from tests.conftest import split
 from ttguard import StreamValidator, TTError, operations
 from ttguard.core.catalogue import request_schema
+from ttguard.core.reference import first_error
 from ttguard.core.routes import parse_query
-from ttguard.core.schema import first_error
 
 OPERATIONS: list[str | None] = [None, *(name for name in operations() if request_schema(name))]
 Verdict = tuple[object, str]

@@ -1,4 +1,4 @@
-"""Checking a request against its operation's schema, and wording the first error as the server.
+"""The reference engine: the exact verdict on a request, worded as the server words its first error.
 
 A request is checked as one JSON value, ``{"path": {...}, "query": {...}, "body": <value>}``,
 against the operation's schema from the catalogue, by a jsonschema validator whose keywords are
@@ -11,10 +11,11 @@ e.g. ``body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{
 error on a location's root value itself is placed at pydantic's ``__root__``. A missing field is
 ``400926 field_required``; every other schema error ``400589 request_format``.
 
-This is the exact path: the core asks it only about a request the compiled fast path
-(:mod:`ttguard.core.fastpath`) could not prove valid, and imports it only then. Cost: one pass
-over the value, linear in its size, collects the errors. Each validator is built once per
-operation, on first use.
+This is the exact path: the core asks it only about a request the fast engine
+(:mod:`ttguard.core.fast_engine`) could not prove valid, narrowed to the values it could not
+prove (the others stand as :data:`~ttguard.core.fast_engine.PROVEN`), and imports it only then.
+Cost: one pass over the value, linear in its size, collects the errors. Each validator is built
+once per operation, on first use.
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ def describe(error: ValidationError) -> TTError:
 
 
 def first_error(operation: str, request: Mapping[str, object]) -> TTError | None:
-    """The server's answer to the request's first schema error, by the exact path alone."""
+    """The server's answer to the request's first schema error, by the exact path alone.
+
+    ``request`` may hold :data:`~ttguard.core.fast_engine.PROVEN` in place of values proven
+    valid.
+    """
     validator = _validator(operation)
     if validator is None:
         return None

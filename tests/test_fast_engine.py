@@ -6,9 +6,9 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from ttguard.core.fastpath import NOT_PROVEN, fast_parse, fast_valid
-from ttguard.core.schema import first_error
+
+from ttguard.core.reference import first_error
 
 OPERATIONS = ["create_twin", "add_twin_ledger_entry"]
 
