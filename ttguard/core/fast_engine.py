@@ -26,8 +26,7 @@ Operations:
 * :func:`fast_parse`: the JSON value of a body, exactly as ``json.loads`` gives it, or
   ``NOT_PROVEN``. ``orjson`` accepts a subset of what ``json.loads`` accepts (no ``NaN``, no lone
   surrogates, no byte order mark) and returns the same value, except that it turns integers
-  outside 64 bits into floats: a body with a run of 19 or more digits is not proven, nor is a
-  body that is not ASCII (where orjson brings no speed).
+  outside 64 bits into floats: a body with an integer of 19 or more digits is not proven.
 * :func:`unproven`: ``None`` when the request is proven valid; else the request *narrowed* to
   what the fast engine could not prove, on which the reference finds the same first error as on
   the whole request (or none, when the lenient reading was only stricter).
@@ -56,7 +55,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
 
@@ -68,18 +67,22 @@ __all__ = ["NOT_PROVEN", "PROVEN", "fast_parse", "readable_text", "unproven"]
 NOT_PROVEN: Final = object()
 #: Stands for a value proven valid in a narrowed request: the reference does not descend into it.
 PROVEN: Final = object()
-# orjson parses integers outside int64 and uint64 as floats; -2**63 - 1 has 19 digits. A run of
-# 19 digits is found by marking digits and searching the marks: one pass in C, whatever the body
-# (a regex search took from 0.1x to 1x of a parse, depending on the body).
-_DIGIT_MARKS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
-_LONG_NUMBER = b"0" * 19
+# orjson parses integers outside int64 and uint64 as floats; -2**63 - 1 has 19 digits. Such an
+# integer is a run of 19 digits after a character that may precede a number (`:[, -` and JSON
+# whitespace). It is found by marking digits and those characters and searching the marks: one
+# pass in C, whatever the body (a regex search took from 0.1x to 1x of a parse). Digits in text
+# such as "RFID#0000..." are not marked as a number; in ": 0000..." within a string they are,
+# which only sends that body the exact way.
+_MARKS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x3A if byte in b":[, \t\n\r-" else 0x20
+               for byte in range(256))
+_LONG_INTEGER = b":" + b"0" * 19
 
 # -- the lenient schema ------------------------------------------------------------------------
 
 _UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # Strings `int()` and `float()` read, kept short of the interpreter's int-string digit limit.
 _INTEGER_TEXT = "[+-]?[0-9]{1,100}"
-_NUMBER_TEXT = "[+-]?(?:[0-9]{1,100}\\.?[0-9]{0,100}|\\.[0-9]{1,100})(?:[eE][+-]?[0-9]{1,4})?"
+_NUMBER_TEXT = "[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 # pydantic v1's boolean words, in any case: ASCII classes, since Rust's (?i) would also fold
 # characters such as U+017F into "s", which Python's str.lower() does not.
 _BOOLEAN_WORDS = ("0", "1", "off", "f", "false", "n", "no", "on", "t", "true", "y", "yes")
@@ -179,15 +182,111 @@ def _lenient(schema: Any) -> Any:
     return lenient
 
 
+def _deep(lenient: Any) -> Any:
+    """The lenient schema without the keywords Rust reports at an object (see :class:`_Objects`)."""
+    if not isinstance(lenient, dict):
+        return lenient
+    deep: dict[str, Any] = {}
+    for keyword, value in lenient.items():
+        if keyword in ("required", "propertyNames") or (
+                keyword == "additionalProperties" and value is False):
+            continue
+        if keyword == "properties":
+            deep[keyword] = {name: _deep(sub) for name, sub in value.items()}
+        elif keyword in ("additionalProperties", "items"):
+            deep[keyword] = _deep(value)
+        else:
+            deep[keyword] = value
+    return deep
+
+
+@dataclass(frozen=True)
+class _Objects:
+    """The object keywords of a lenient schema, checked in Python on a refused request.
+
+    Rust reports ``required``, ``propertyNames`` and ``additionalProperties: false`` at the
+    object, with the whole object attached to the error: on a large object that costs as much
+    as the body. So on a refused request the Rust pass runs without them and this walk finds
+    their failures instead: missing names, and the keys that fail (tested by Rust on the list of
+    keys, whose errors carry one key each). It visits only the objects these keywords reach.
+    """
+
+    required: tuple[str, ...]
+    declared: frozenset[str]
+    #: A validator of the list of an object's keys; None where keys are free.
+    names: Any
+    closed: bool
+    properties: Mapping[str, _Objects]
+    additional: _Objects | None
+    items: _Objects | None
+
+    @classmethod
+    def of(cls, lenient: Any, compile: Any) -> _Objects | None:
+        """The object keywords in ``lenient`` and below, or None if it has none."""
+        if not isinstance(lenient, dict):
+            return None
+        declared = lenient.get("properties", {})
+        properties = {name: rules for name, sub in declared.items()
+                      if (rules := cls.of(sub, compile)) is not None}
+        additional = cls.of(lenient.get("additionalProperties"), compile)
+        items = cls.of(lenient.get("items"), compile)
+        names = lenient.get("propertyNames")
+        required = tuple(lenient.get("required", ()))
+        closed = lenient.get("additionalProperties") is False
+        if not (properties or additional or items or names is not None or required or closed):
+            return None
+        return cls(required, frozenset(declared),
+                   None if names is None else compile({"items": names}), closed, properties,
+                   additional, items)
+
+    def check(self, value: Any, path: Path, findings: _Findings) -> None:
+        if isinstance(value, list):
+            if self.items is not None:
+                for index, item in enumerate(value):
+                    self.items.check(item, (*path, index), findings)
+            return
+        if not isinstance(value, dict):
+            return
+        if any(name not in value for name in self.required):
+            findings.add(path)
+        if self.names is not None:
+            keys = list(value)
+            for error in self.names.iter_errors(keys):
+                findings.add_bad_key(path, keys[error.instance_path[0]])
+        if self.closed:
+            for key in value.keys() - self.declared:
+                findings.add_bad_key(path, key)
+        for name, rules in self.properties.items():
+            if name in value:
+                rules.check(value[name], (*path, name), findings)
+        if self.additional is not None:
+            for key, item in value.items():
+                if key not in self.declared:
+                    self.additional.check(item, (*path, key), findings)
+
+
+class _Engine(NamedTuple):
+    """An operation's compiled checks."""
+
+    #: The lenient schema: proves a request valid.
+    lenient: Any
+    #: The lenient schema without object keywords: finds failing paths on a refused request.
+    deep: Any
+    objects: _Objects | None
+
+
 @cache
-def _compiled(operation: str) -> Any | None:
+def _compiled(operation: str) -> _Engine | None:
     schema = request_schema(operation)
     if schema is None:
         return None
     import jsonschema_rs  # 25 ms to import: paid by the first request checked, not on import
 
     try:
-        return jsonschema_rs.validator_for(_lenient(schema))
+        lenient = _lenient(schema)
+        return _Engine(jsonschema_rs.validator_for(lenient),
+                       jsonschema_rs.validator_for(_deep(lenient)),
+                       _Objects.of(lenient, jsonschema_rs.validator_for))
     except (_Unknown, ValueError, jsonschema_rs.ValidationError):
         return None
 
@@ -196,12 +295,13 @@ def _compiled(operation: str) -> Any | None:
 
 
 def fast_parse(body: bytes | bytearray) -> object:
-    """The JSON value of a UTF-8 body, exactly as ``json.loads`` gives it, or ``NOT_PROVEN``.
+    """The JSON value of a body, exactly as ``json.loads`` gives it after a UTF-8 decode, or
+    ``NOT_PROVEN``.
 
-    Only an ASCII body is worth it: on non-ASCII text orjson is no faster than ``json.loads``,
-    which the exact path runs anyway. (The official client sends ASCII: ``json.dumps``.)
+    orjson refuses what is not UTF-8 (surrogates included), so a body it parses decodes too.
     """
-    if not body.isascii() or _LONG_NUMBER in body.translate(_DIGIT_MARKS):
+    marks = body.translate(_MARKS)
+    if _LONG_INTEGER in marks or marks.startswith(_LONG_INTEGER[1:]):
         return NOT_PROVEN
     try:
         return orjson.loads(body)
@@ -218,16 +318,15 @@ def readable_text(text: str) -> bool:
     return "NaN" not in text and "Infinity" not in text
 
 
-#: Rust error kinds reported at a value without hiding any error below it.
-_LOCAL_KINDS = frozenset({"Required", "PropertyNames", "AdditionalProperties", "Pattern",
-                          "MaxLength", "MinLength", "Maximum", "Minimum", "MultipleOf",
-                          "MaxItems", "MinItems"})
+#: Rust error kinds (of the deep pass) reported at a value without hiding any error below it.
+_LOCAL_KINDS = frozenset({"Pattern", "MaxLength", "MinLength", "Maximum", "Minimum",
+                          "MultipleOf", "MaxItems", "MinItems"})
 Path = tuple[str | int, ...]
 
 
 @dataclass
 class _Findings:
-    """Where the Rust engine found errors, as the narrowing needs them."""
+    """Where the checks found errors, as the narrowing needs them."""
 
     #: Each failing path and its ancestors, with the children through which errors lie.
     children: dict[Path, set[str | int]] = field(default_factory=dict)
@@ -236,17 +335,16 @@ class _Findings:
     #: Values whose whole subtree the reference must see.
     whole: set[Path] = field(default_factory=set)
 
-    def add(self, path: Path, kind: Any) -> None:
+    def add(self, path: Path, *, whole: bool = False) -> None:
         for depth in range(len(path)):
             self.children.setdefault(path[:depth], set()).add(path[depth])
         self.children.setdefault(path, set())
-        name = type(kind).__name__
-        if name == "PropertyNames":
-            self.bad_keys.setdefault(path, set()).add(kind.error.instance)
-        elif name == "AdditionalProperties":
-            self.bad_keys.setdefault(path, set()).update(kind.unexpected)
-        elif name not in _LOCAL_KINDS:
+        if whole:
             self.whole.add(path)
+
+    def add_bad_key(self, path: Path, key: str) -> None:
+        self.add(path)
+        self.bad_keys.setdefault(path, set()).add(key)
 
 
 def _narrowed(value: Any, schema: Any, path: Path, findings: _Findings) -> Any:
@@ -274,18 +372,21 @@ def unproven(operation: str, request: Mapping[str, object], *,
     ``readable`` is ``False`` when the request may hold a value the Rust engine misreads (see
     :func:`readable_text`), and then nothing is proven: the whole request goes to the reference.
     """
-    validator = _compiled(operation)
-    if validator is None:
+    engine = _compiled(operation)
+    if engine is None:
         return None if request_schema(operation) is None else request
     if not readable:
         return request
+    findings = _Findings()
     try:
-        if validator.is_valid(request):
+        if engine.lenient.is_valid(request):
             return None
-        errors: Iterable[Any] = validator.iter_errors(request)
-        findings = _Findings()
+        errors: Iterable[Any] = engine.deep.iter_errors(request)
         for error in errors:
-            findings.add(tuple(error.instance_path), error.kind)
+            findings.add(tuple(error.instance_path),
+                         whole=type(error.kind).__name__ not in _LOCAL_KINDS)
+        if engine.objects is not None:
+            engine.objects.check(request, (), findings)
     except (ValueError, OverflowError):  # a lone surrogate cannot become a Rust string
         return request
     narrowed: Mapping[str, object] = _narrowed(request, request_schema(operation), (), findings)
