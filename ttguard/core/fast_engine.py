@@ -182,13 +182,28 @@ def _lenient(schema: Any) -> Any:
     return lenient
 
 
+_OBJECT_KEYWORDS = ("required", "propertyNames")
+
+
+def _reaches_objects(lenient: Any) -> bool:
+    """Whether ``lenient`` or a schema below it has an object keyword (see :class:`_Objects`)."""
+    if not isinstance(lenient, dict):
+        return False
+    return (any(keyword in lenient for keyword in _OBJECT_KEYWORDS)
+            or lenient.get("additionalProperties") is False
+            or any(_reaches_objects(sub) for sub in lenient.get("properties", {}).values())
+            or _reaches_objects(lenient.get("additionalProperties"))
+            or _reaches_objects(lenient.get("items")))
+
+
 def _deep(lenient: Any) -> Any:
-    """The lenient schema without the keywords Rust reports at an object (see :class:`_Objects`)."""
+    """The lenient schema without what :class:`_Objects` checks instead."""
     if not isinstance(lenient, dict):
         return lenient
+    walked = _reaches_objects(lenient)
     deep: dict[str, Any] = {}
     for keyword, value in lenient.items():
-        if keyword in ("required", "propertyNames") or (
+        if keyword in _OBJECT_KEYWORDS or (keyword == "type" and walked) or (
                 keyword == "additionalProperties" and value is False):
             continue
         if keyword == "properties":
@@ -200,17 +215,32 @@ def _deep(lenient: Any) -> Any:
     return deep
 
 
+def _json_type(value: object) -> str:
+    """The JSON type of a parsed value, in the lenient schema's words (no "integer")."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    return "array" if isinstance(value, list) else "null"
+
+
 @dataclass(frozen=True)
 class _Objects:
     """The object keywords of a lenient schema, checked in Python on a refused request.
 
-    Rust reports ``required``, ``propertyNames`` and ``additionalProperties: false`` at the
-    object, with the whole object attached to the error: on a large object that costs as much
-    as the body. So on a refused request the Rust pass runs without them and this walk finds
-    their failures instead: missing names, and the keys that fail (tested by Rust on the list of
-    keys, whose errors carry one key each). It visits only the objects these keywords reach.
+    Rust reports ``required``, ``propertyNames``, ``additionalProperties: false`` and a wrong
+    ``type`` at the value, with the whole value attached to the error: on a large object that
+    costs as much as the body. So on a refused request the Rust pass runs without them (and
+    without ``type`` where they apply below) and this walk finds their failures instead:
+    missing names, values of the wrong type, and the keys that fail (tested by Rust on the list
+    of keys, whose errors carry one key each). It visits only the values these keywords reach.
     """
 
+    types: frozenset[str] | None
     required: tuple[str, ...]
     declared: frozenset[str]
     #: A validator of the list of an object's keys; None where keys are free.
@@ -223,23 +253,25 @@ class _Objects:
     @classmethod
     def of(cls, lenient: Any, compile: Any) -> _Objects | None:
         """The object keywords in ``lenient`` and below, or None if it has none."""
-        if not isinstance(lenient, dict):
+        if not _reaches_objects(lenient):
             return None
         declared = lenient.get("properties", {})
-        properties = {name: rules for name, sub in declared.items()
-                      if (rules := cls.of(sub, compile)) is not None}
-        additional = cls.of(lenient.get("additionalProperties"), compile)
-        items = cls.of(lenient.get("items"), compile)
         names = lenient.get("propertyNames")
-        required = tuple(lenient.get("required", ()))
-        closed = lenient.get("additionalProperties") is False
-        if not (properties or additional or items or names is not None or required or closed):
-            return None
-        return cls(required, frozenset(declared),
-                   None if names is None else compile({"items": names}), closed, properties,
-                   additional, items)
+        return cls(
+            frozenset(lenient["type"]) if "type" in lenient else None,
+            tuple(lenient.get("required", ())),
+            frozenset(declared),
+            None if names is None else compile({"items": names}),
+            lenient.get("additionalProperties") is False,
+            {name: rules for name, sub in declared.items()
+             if (rules := cls.of(sub, compile)) is not None},
+            cls.of(lenient.get("additionalProperties"), compile),
+            cls.of(lenient.get("items"), compile))
 
     def check(self, value: Any, path: Path, findings: _Findings) -> None:
+        if self.types is not None and _json_type(value) not in self.types:
+            findings.add(path, whole=True)
+            return
         if isinstance(value, list):
             if self.items is not None:
                 for index, item in enumerate(value):
