@@ -31,21 +31,25 @@ Operations:
   what the fast engine could not prove, on which the reference finds the same first error as on
   the whole request (or none, when the lenient reading was only stricter).
 
-**Narrowing.** ``iter_errors`` gives each failing instance path. A subtree with no error at or
-below it is valid under the lenient schema, hence under the reference (the lenient schema is
+**Narrowing.** A refused request is checked again to find where it fails: Rust's
+``iter_errors`` on the lenient schema without its object keywords gives the failing paths below,
+and a Python walk (:class:`_Objects`) finds the objects missing a required name, the keys that
+fail as keys and the values of the wrong type where those keywords apply (Rust would attach the
+whole object to each such error, which costs as much as the body). A subtree with no failure at
+or below it is valid under the lenient schema, hence under the reference (the lenient schema is
 sound node by node), so the reference need not walk it. In each object on a failing path the
 narrowed request keeps, in their order, the keys on a failing path, the keys that failed as keys
-(``propertyNames``, ``additionalProperties: false``; Rust reports both at the object) and the
-required keys; a kept key whose value is proven holds :data:`PROVEN`, which the reference's
-container keywords (:mod:`ttguard.core.keywords`) do not descend into. Dropping the other keys
-changes no error the reference finds: no keyword of the catalogue counts an object's keys, and
-the rank of an extra key only orders it among its siblings, whose order is kept. A list keeps
-its length, each proven item held by ``PROVEN``. An error that may hide others below it (a
-failed ``type``, which may coerce the value, ``enum``, ``anyOf``) keeps its subtree whole.
+and the required keys; a kept key whose value is proven holds :data:`PROVEN`, which the
+reference's container keywords (:mod:`ttguard.core.keywords`) do not descend into. Dropping the
+other keys changes no error the reference finds: no keyword of the catalogue counts an object's
+keys, and the rank of an extra key only orders it among its siblings, whose order is kept. A
+list keeps its length, each proven item held by ``PROVEN``. A failure that may hide others below
+it (a wrong ``type``, which the reference may coerce, or ``enum``) keeps its subtree whole.
 
-Cost: valid, one ``orjson`` parse and one Rust pass; refused, a second Rust pass that collects
-the errors, one Python pass over the children of the objects on failing paths, and the reference
-over what is kept (a few small values for a few errors, whatever the body's size).
+Cost: valid, one ``orjson`` parse and one Rust pass. Refused, besides: a second Rust pass, the
+walk over the objects the object keywords reach (their keys checked in one Rust call per
+object), one Python pass over the keys of the objects on failing paths, and the reference over
+what is kept (a few small values for a few errors, whatever the body's size).
 ``tests/test_fast_engine.py`` checks all this differentially against the reference, on requests
 generated from the catalogue's schemas.
 """

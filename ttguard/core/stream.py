@@ -8,7 +8,8 @@ failure of an earlier check always wins over a later one:
 2. UTF-8: ``400314 invalid_characters``;
 3. JSON syntax: ``400415 not_a_valid_json`` (choices documented in :mod:`ttguard.core.syntax`);
 4. the operation's schema over the whole request, path and query parameters first, then the
-   body: ``400589 request_format``, ``400926 field_required``.
+   body: ``400589 request_format``, ``400926 field_required`` (:func:`check_request`: the fast
+   engine proves it, else the reference judges what the fast engine could not prove).
 
 Goals:
 
