@@ -45,8 +45,8 @@ def test_the_engines_agree_on_requests_from_every_schema(operation: str, data: s
 
 def test_a_request_the_rust_engine_cannot_read_goes_to_the_reference() -> None:
     lone_surrogate = {"path": {}, "query": {}, "body": {"description": {"\ud800": 1}}}
-    assert unproven("create_twin", lone_surrogate) is lone_surrogate
-    assert unproven("create_twin", lone_surrogate, readable=False) is lone_surrogate
+    assert unproven("create_twin", lone_surrogate) == (lone_surrogate, ())
+    assert unproven("create_twin", lone_surrogate, readable=False) == (lone_surrogate, ())
 
 
 values = st.recursive(

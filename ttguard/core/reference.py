@@ -20,14 +20,14 @@ once per operation, on first use.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from .catalogue import request_schema
+from .catalogue import child_schema, request_schema
 from .errors import Subcode, TTError
 from .keywords import KEYWORDS, MISSING_FIELD, rank
 
@@ -53,15 +53,27 @@ def describe(error: ValidationError) -> TTError:
     return TTError(subcode, f"{location}::{where}: {error.message}")
 
 
-def first_error(operation: str, request: Mapping[str, object]) -> TTError | None:
+def first_error(operation: str, request: Mapping[str, object], *,
+                at: Sequence[str | int] = ()) -> TTError | None:
     """The server's answer to the request's first schema error, by the exact path alone.
 
     ``request`` may hold :data:`~ttguard.core.fast_engine.PROVEN` in place of values proven
-    valid.
+    valid. ``at`` is the path of a value known to hold every error: only it is checked, against
+    its own schema, which finds the same errors in the same order (their ranks share the steps
+    down to it).
     """
     validator = _validator(operation)
     if validator is None:
         return None
-    first = min(validator.iter_errors(dict(request)), key=rank, default=None)
-    return None if first is None else describe(first)
+    schema: Any = validator.schema
+    instance: Any = dict(request)
+    for step in at:
+        schema, instance = child_schema(schema, step), instance[step]
+    if at:
+        validator = validator.evolve(schema=schema)
+    first = min(validator.iter_errors(instance), key=rank, default=None)
+    if first is None:
+        return None
+    first.path.extendleft(reversed(at))
+    return describe(first)
 

@@ -68,14 +68,14 @@ def check_request(operation: str, request: Mapping[str, object], *,
     requests valid; it narrows the others to what it could not prove, and the reference
     (:mod:`ttguard.core.reference`) judges that and words the verdict (and may still accept).
     """
-    narrowed = unproven(operation, request, readable=readable)
-    if narrowed is None:
+    judged = unproven(operation, request, readable=readable)
+    if judged is None:
         return
     # jsonschema takes about 100 ms to import: the first request the fast engine cannot prove
     # pays for it, not every `import ttguard`.
     from .reference import first_error
 
-    error = first_error(operation, narrowed)
+    error = first_error(operation, judged.request, at=judged.at)
     if error is not None:
         raise error
 
