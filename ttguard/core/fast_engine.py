@@ -430,10 +430,10 @@ def unproven(operation: str, request: Mapping[str, object], *,
         return None if request_schema(operation) is None else Unproven(request)
     if not readable:
         return Unproven(request)
-    findings = _Findings()
     try:
         if engine.lenient.is_valid(request):
             return None
+        findings = _Findings()
         errors: Iterable[Any] = engine.deep.iter_errors(request)
         for error in errors:
             findings.add(tuple(error.instance_path),
