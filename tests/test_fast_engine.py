@@ -15,11 +15,13 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import verdict
 from tests.schema_requests import requests
 from tests.test_properties import reference_verdict, streamed_verdict
-from ttguard import operations
+from ttguard import TTError, operations, validate
 from ttguard.core.catalogue import request_schema
 from ttguard.core.fast_engine import NOT_PROVEN, fast_parse, unproven
+from ttguard.core.reference import first_error
 
 OPERATIONS = [name for name in operations() if request_schema(name)]
 #: Requests per operation: a short pass in the test suite, a long one in ``make fuzz``.
@@ -41,6 +43,44 @@ def test_the_engines_agree_on_requests_from_every_schema(operation: str, data: s
     streamed = streamed_verdict([body], operation, 65536, None, parameters)
     event(f"verdict {streamed[0]}")
     assert streamed == reference_verdict(body, operation, 65536, parameters)
+
+
+LEDGER = {"twin": "e834214a-e13d-412b-ffd6-911ab58c8733", "ledger": "personal"}
+KEY_ERROR = ("body::entries->__key__: string does not match regex "
+             "(_*[a-z0-9]+)([_-][0-9a-z]+)")
+HISTORY_ERROR = ("body::entries->sensor_{}->history: string does not match regex "
+                 "^([1-9][0-9]{{0,2}}[DWMY])|(INF)$")
+
+
+def _entries(bad_key: int, bad_history: int) -> dict[str, object]:
+    entries: dict[str, object] = {}
+    for index in range(300):
+        entry = {"value": index, "visibility": None,
+                 "history": "30X" if index == bad_history else None}
+        entries["Sensor A" if index == bad_key else f"sensor_{index}"] = entry
+    return {"entries": entries}
+
+
+@pytest.mark.parametrize(("bad_key", "bad_history", "description"), [
+    (5, 200, KEY_ERROR),                      # a key comes before the values after it
+    (200, 5, HISTORY_ERROR.format(5)),        # a value comes before the keys after it
+    (7, 7, KEY_ERROR),                        # an item's key comes before its value
+    (299, 298, HISTORY_ERROR.format(298)),
+])
+def test_the_first_of_several_failures_in_a_large_body_is_the_servers_first(
+        bad_key: int, bad_history: int, description: str) -> None:
+    body = _entries(bad_key, bad_history)
+    request = {"path": LEDGER, "query": {}, "body": body}
+    judged = unproven("add_twin_ledger_entry", request)
+    assert judged is not None
+    assert judged.at == ("body", "entries")
+    # Only the failing entries are left for the reference.
+    assert len(judged.request["body"]["entries"]) == len({bad_key, bad_history})  # type: ignore[index]
+    with pytest.raises(TTError) as error:
+        validate(body, "add_twin_ledger_entry", path_params=LEDGER)
+    assert verdict(error) == (400, 400589, description)
+    reference = first_error("add_twin_ledger_entry", request)
+    assert reference is not None and reference.description == description
 
 
 def test_a_request_the_rust_engine_cannot_read_goes_to_the_reference() -> None:
