@@ -251,8 +251,10 @@ def properties(validator: Any, declared: dict[str, Any], instance: Any, schema: 
         if name not in instance:
             continue
         value = instance[name]
+        # Proven by the fast engine; or, in pydantic v1, a field with a default of None is
+        # Optional.
         if value is PROVEN or (value is None and name not in required):
-            continue  # pydantic v1: a field with a default of None is Optional
+            continue
         yield from _ranked(
             validator.descend(value, subschema, path=name, schema_path=name),
             (position, _VALUE))
