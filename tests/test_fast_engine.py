@@ -20,7 +20,7 @@ from tests.schema_requests import requests
 from tests.test_properties import reference_verdict, streamed_verdict
 from ttguard import TTError, operations, validate
 from ttguard.core.catalogue import request_schema
-from ttguard.core.fast_engine import NOT_PROVEN, fast_parse, unproven
+from ttguard.core.fast_engine import NOT_PROVEN, _deep, _Findings, _Objects, fast_parse, unproven
 from ttguard.core.reference import first_error
 
 OPERATIONS = [name for name in operations() if request_schema(name)]
@@ -81,6 +81,22 @@ def test_the_first_of_several_failures_in_a_large_body_is_the_servers_first(
     assert verdict(error) == (400, 400589, description)
     reference = first_error("add_twin_ledger_entry", request)
     assert reference is not None and reference.description == description
+
+
+def test_the_walk_finds_extra_fields_where_an_object_is_closed() -> None:
+    # No operation of the catalogue closes an object (pydantic ignores extra fields), so the
+    # walk's reading of additionalProperties: false is checked on a schema of its own.
+    import jsonschema_rs
+
+    closed = {"type": ["object"], "required": ["a"], "properties": {"a": {}, "b": {}},
+              "additionalProperties": False}
+    objects = _Objects.of(closed, jsonschema_rs.validator_for)
+    assert objects is not None
+    findings = _Findings()
+    objects.check({"x": 1, "b": 2, "y": 3}, (), findings)
+    assert findings.bad_keys == {(): {"x", "y"}}
+    assert findings.failing == {()}
+    assert _deep(closed) == {"properties": {"a": {}, "b": {}}}
 
 
 def test_a_request_the_rust_engine_cannot_read_goes_to_the_reference() -> None:
