@@ -1,9 +1,10 @@
-"""Request bodies for the benchmarks: realistic valid ones, and lazily made oversized ones."""
+"""Request bodies for the benchmarks: realistic valid ones, the docs' idioms valid and refused,
+and lazily made oversized ones."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 KiB = 1024
@@ -66,6 +67,187 @@ def valid_cases(size: int) -> list[Case]:
         Case("twin description", "create_twin", {}, _grow(_twin_description, size)),
         Case("non-ASCII text", "create_twin", {}, _grow(_non_ascii_text, size)),
     ]
+
+
+# -- the docs' idioms -------------------------------------------------------------------------
+# Bodies written as the Trusted Twin docs write them: optional fields set to null, a timestamp or
+# a reading given as a string, booleans as words, keys at their maximum length, non-ASCII text.
+# Each kind grows a keyed collection to the size wanted; a refused body breaks one field of it,
+# placed first, in the middle or last (or a field of the body itself, before or after the
+# collection).
+
+USER_ROLE = "a7e3c1d2-0b4f-4e5a-9c6d-7e8f9a0b1c2d"
+Body = dict[str, Any]
+#: A fault breaks a body at a place: 0 (first), 0.5 (middle) or 1 (last).
+Fault = Callable[[Body, float], Any]
+
+
+class Idiom(NamedTuple):
+    """A kind of request written in the docs' idioms: how to make one, and how to break it."""
+
+    kind: str
+    operation: str
+    path_params: dict[str, str]
+    make: Callable[[int], Body]
+    #: The keyed collection that grows with the body, as a path of keys from the body.
+    collection: tuple[str, ...]
+    #: Each fault by name, with the places it is tried at.
+    faults: dict[str, tuple[Fault, tuple[float, ...]]]
+    ascii_only: bool = True
+
+
+def _entry_key(index: int) -> str:
+    key = f"sensor_{index:04d}"
+    return key.ljust(128, "_") if index % 8 == 0 else key  # the Entry key's longest form
+
+
+def _ledger(count: int) -> Body:
+    return {"entries": {_entry_key(index): {
+        "value": {"reading": f"{index * 0.37:.2f}", "unit": "kWh", "calibrated": index % 7 != 0,
+                  "site": "Gdańsk"},
+        "visibility": None if index % 2 else "USER.profession == 'technician'",
+        "history": None if index % 3 else "30D",
+    } for index in range(count)}}
+
+
+def _identities(count: int) -> Body:
+    return {"identities": {
+        f"RFID#{index:08d}".ljust(133, "0") if index % 8 == 0 else f"RFID#{index:08d}": {
+            "validity_ts": None if index % 2 else f"{1646228891 + index}.123",
+            "visibility": None if index % 3 else "USER.role == 'operator'",
+        } for index in range(count)}}
+
+
+def _description(count: int) -> Body:
+    return {"description": {
+        (f"attribute_{index:04d}".ljust(64, "_") if index % 8 == 0 else f"attribute_{index:04d}"):
+            [index, f"wartość {index} — 温度", {"nested": index % 3, "note": None}]
+        for index in range(count)}}
+
+
+def _user(count: int) -> Body:
+    return {"name": "Jan Kowalski", "role": USER_ROLE, **_description(count),
+            "activity": {"last_seen": None}}
+
+
+def _role(count: int) -> Body:
+    return {"name": "Field technicians",
+            "rules": {f"rule_{index:04d}": f"USER.site == 'site {index}'"
+                      for index in range(count)},
+            "statement": {"effect": "allow", "actions": ["get_twin", "add_twin_ledger_entry"]}}
+
+
+def _at(items: dict[str, Any], place: float) -> str:
+    keys = list(items)
+    return keys[round(place * (len(keys) - 1))]
+
+
+def _collection(body: Body, path: tuple[str, ...]) -> dict[str, Any]:
+    for key in path:
+        body = body[key]
+    return body
+
+
+def _replace_key(path: tuple[str, ...], key: str) -> Fault:
+    def fault(body: Body, place: float) -> Body:
+        items = _collection(body, path)
+        old = _at(items, place)
+        renamed = {key if name == old else name: value for name, value in items.items()}
+        items.clear()
+        items.update(renamed)
+        return body
+    return fault
+
+
+def _set_value(path: tuple[str, ...], field: str | None, value: object) -> Fault:
+    """Set ``field`` of the item at the place (the item itself when ``field`` is None)."""
+    def fault(body: Body, place: float) -> Body:
+        items = _collection(body, path)
+        name = _at(items, place)
+        if field is None:
+            items[name] = value
+        else:
+            items[name][field] = value
+        return body
+    return fault
+
+
+def _body_field(name: str, value: object) -> Fault:
+    """Set a field of the body itself, written before (0) or after (1) the grown collection."""
+    def fault(body: Body, place: float) -> Body:
+        body.pop(name, None)
+        return {name: value, **body} if place == 0 else {**body, name: value}
+    return fault
+
+
+def _without(name: str, inside: str | None = None) -> Fault:
+    def fault(body: Body, place: float) -> Body:
+        (body if inside is None else body[inside]).pop(name)
+        return body
+    return fault
+
+
+EVERYWHERE = (0.0, 0.5, 1.0)
+ENDS = (0.0, 1.0)
+#: A fault with no place: a body or a field of it replaced or missing.
+ONCE = (0.0,)
+_PLACES = {0.0: "first", 0.5: "middle", 1.0: "last"}
+IDIOMS = [
+    Idiom("ledger", "add_twin_ledger_entry", {"twin": TWIN, "ledger": "personal"}, _ledger,
+          ("entries",), {
+              "bad key": (_replace_key(("entries",), "Sensor A"), EVERYWHERE),
+              "bad value": (_set_value(("entries",), "history", "30X"), EVERYWHERE),
+              "wrong type": (_set_value(("entries",), None, "on"), EVERYWHERE),
+              "missing required": (lambda body, place: {"entry": body["entries"]}, ONCE),
+          }),
+    Idiom("identities", "create_twin_identity", {"twin": TWIN}, _identities, ("identities",), {
+        "bad key": (_replace_key(("identities",), "RFID-00000001"), EVERYWHERE),
+        "bad value": (_set_value(("identities",), "validity_ts", "soon"), EVERYWHERE),
+        "wrong type": (_set_value(("identities",), None, "x"), EVERYWHERE),
+    }),
+    Idiom("twin", "update_twin", {"twin": TWIN}, _description, ("description",), {
+        "bad key": (_replace_key(("description",), "Colour"), EVERYWHERE),
+        "wrong type": (lambda body, place: [body], ONCE),
+    }, ascii_only=False),
+    Idiom("user", "create_user", {}, _user, ("description",), {
+        "bad key": (_replace_key(("description",), "Colour"), EVERYWHERE),
+        "bad value": (_body_field("name", "!"), ENDS),
+        "wrong type": (_body_field("activity", "active"), ENDS),
+        "missing required": (_without("role"), ONCE),
+    }),
+    Idiom("role", "create_user_role", {}, _role, ("rules",), {
+        "bad value": (_body_field("statement", {"effect": "permit", "actions": None}), ENDS),
+        "wrong type": (_body_field("name", ["Field", "technicians"]), ENDS),
+        "missing required": (_without("effect", inside="statement"), ONCE),
+    }),
+]
+
+
+def _encode(idiom: Idiom, body: object) -> bytes:
+    return json.dumps(body, ensure_ascii=idiom.ascii_only).encode()
+
+
+def docs_idiom_cases(size: int) -> list[Case]:
+    """A valid request of each kind in the docs' idioms, of at most ``size`` bytes."""
+    return [Case(idiom.kind, idiom.operation, idiom.path_params,
+                 _grow(lambda count, idiom=idiom: _encode(idiom, idiom.make(count)), size))
+            for idiom in IDIOMS]
+
+
+def refused_cases(size: int) -> list[Case]:
+    """Each kind broken by each of its faults at each place, of about ``size`` bytes."""
+    cases = []
+    for idiom in IDIOMS:
+        count = len(_collection(json.loads(_grow(
+            lambda count, idiom=idiom: _encode(idiom, idiom.make(count)), size)),
+            idiom.collection))
+        for name, (fault, places) in idiom.faults.items():
+            for place in places:
+                where = "" if places == ONCE else f", {_PLACES[place]}"
+                body = _encode(idiom, fault(idiom.make(count), place))
+                cases.append(Case(f"{idiom.kind}: {name}{where}", idiom.operation,
+                                  idiom.path_params, body))
+    return cases
 
 
 def oversized(size: int) -> Iterator[bytes]:

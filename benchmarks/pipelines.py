@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 import ttguard
 from ttguard.core.catalogue import request_schema
+from ttguard.core.fast_engine import unproven
 
 from .bodies import Case
 
@@ -26,6 +27,22 @@ def _request(case: Case, value: object) -> dict[str, Any]:
 def ttguard_check(case: Case) -> Callable[[], object]:
     """The full check: size, UTF-8, JSON, path and body against the schema."""
     return lambda: ttguard.validate(case.body, case.operation, path_params=case.path_params)
+
+
+def ttguard_verdict(case: Case) -> Callable[[], object]:
+    """The full check of a body that may be refused: the parsed value, or the server's answer."""
+    def check() -> object:
+        try:
+            return ttguard.validate(case.body, case.operation, path_params=case.path_params)
+        except ttguard.TTError as error:
+            return error
+
+    return check
+
+
+def proven_fast(case: Case) -> bool:
+    """Whether the fast engine alone proves the request valid, without the reference."""
+    return unproven(case.operation, _request(case, json.loads(case.body))) is None
 
 
 def json_loads(case: Case) -> Callable[[], object]:

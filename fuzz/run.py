@@ -1,9 +1,13 @@
-"""The long fuzz run: the streaming law of tests/test_properties.py, for a bounded time.
+"""The long fuzz run: the laws of tests/test_properties.py and tests/test_fast_engine.py, for a
+bounded time.
 
-Each round runs hypothesis on the law (any chunking of any request gives the same verdict as
-the whole body, and as the buffered reference pipeline; nothing but TTError is ever raised)
-with a fresh seed, until the time budget is spent. A finding stops the run with hypothesis'
-minimal failing example and a non-zero exit status.
+Each round runs hypothesis with a fresh seed on the streaming law (any chunking of any request
+gives the same verdict as the whole body, and as the buffered reference pipeline; nothing but
+TTError is ever raised) and on the differential law (the fast engine and the reference give the
+same verdict, subcode and description on requests generated from every catalogue schema), until
+the time budget is spent and the differential law has seen at least ``FUZZ_DIFFERENTIAL``
+requests (100 000 by default). A finding stops the run with hypothesis' minimal failing example
+and a non-zero exit status.
 
     python fuzz/run.py [SECONDS]      # default 300
 """
@@ -16,19 +20,29 @@ import time
 from pathlib import Path
 
 os.environ["TTGUARD_LAW_EXAMPLES"] = "2000"
+os.environ["TTGUARD_DIFFERENTIAL_EXAMPLES"] = "200"
 sys.path.insert(0, str(Path(__file__).parents[1]))
+from tests import test_fast_engine as engines
 from tests import test_properties as laws
+
+DIFFERENTIAL = int(os.environ.get("FUZZ_DIFFERENTIAL", "100000"))
 
 
 def main(seconds: float) -> int:
-    law = laws.test_any_chunking_agrees_with_the_whole_body_and_the_reference
+    streaming = laws.test_any_chunking_agrees_with_the_whole_body_and_the_reference
+    differential = engines.test_the_engines_agree_on_requests_from_every_schema
     started = time.monotonic()
     rounds = 0
-    while time.monotonic() - started < seconds:
-        law()
+    while time.monotonic() - started < seconds or engines.checked < DIFFERENTIAL:
+        streaming()
+        for operation in engines.OPERATIONS:
+            differential(operation=operation)
         rounds += 1
+        print(f"round {rounds}: {laws.checked} streamed, {engines.checked} differential "
+              f"requests, {time.monotonic() - started:.0f} s", flush=True)
     elapsed = time.monotonic() - started
-    print(f"fuzz: {laws.checked} requests in {rounds} rounds over {elapsed:.0f} s, no finding")
+    print(f"fuzz: {laws.checked} requests (streaming law) and {engines.checked} requests "
+          f"(differential law) in {rounds} rounds over {elapsed:.0f} s, no finding")
     return 0
 
 

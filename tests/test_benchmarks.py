@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ttguard
 from benchmarks import bodies, pipelines
+from ttguard.core.reference import first_error
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,6 +20,21 @@ def test_valid_cases_are_valid_and_within_their_size() -> None:
         for case in bodies.valid_cases(size):
             assert len(case.body) <= size
             assert pipelines.ttguard_check(case)() == json.loads(case.body)
+
+
+def test_docs_idioms_are_valid_and_proven_fast_and_refused_cases_are_refused() -> None:
+    for size in (1024, 65536):
+        for case in bodies.docs_idiom_cases(size):
+            assert len(case.body) <= size
+            assert pipelines.ttguard_verdict(case)() == json.loads(case.body)
+            assert pipelines.proven_fast(case), case.kind
+        for case in bodies.refused_cases(size):
+            error = pipelines.ttguard_verdict(case)()
+            assert isinstance(error, ttguard.TTError), case.kind
+            request = {"path": case.path_params, "query": {}, "body": json.loads(case.body)}
+            expected = first_error(case.operation, request)
+            assert expected is not None
+            assert (error.subcode, error.description) == (expected.subcode, expected.description)
 
 
 def test_oversized_bodies_are_lazy_json_of_their_size() -> None:
@@ -35,12 +52,12 @@ def test_the_quick_run_prints_every_section_and_writes_its_results(tmp_path: Pat
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
-    for section in ("Valid bodies", "Oversized bodies", "Chunk sizes", "Middleware under load",
-                    "Targets"):
+    for section in ("Valid bodies", "Docs idioms, valid", "Refused bodies", "Oversized bodies",
+                    "Chunk sizes", "Middleware under load", "Targets"):
         assert section in result.stdout
     assert {path.name for path in tmp_path.iterdir()} == {"latest.md", "latest.json",
                                                            "latest.png"}
-    assert len(json.loads((tmp_path / "latest.json").read_text())["targets"]) == 9
+    assert len(json.loads((tmp_path / "latest.json").read_text())["targets"]) == 12
 
 
 def test_bench_outside_a_checkout_is_a_usage_error(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 
 from ttguard import TTError, operations, validate
 from ttguard.core.catalogue import request_schema
-from ttguard.core.fastpath import _compiled as fast_validator
+from ttguard.core.fast_engine import _compiled as fast_validator
 from ttguard.core.keywords import KEYWORDS
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"

@@ -18,7 +18,7 @@ from tests.exported import ABSENT, refusals
 from ttguard.cli import main
 from ttguard.core import Subcode, operations
 from ttguard.core.catalogue import request_schema
-from ttguard.core.schema import RequestValidator
+from ttguard.core.reference import RequestValidator
 from ttguard.openapi import (
     _BOOLEAN_STRING,
     _float_string,

@@ -3,7 +3,7 @@
 * Any split of a body into chunks gives the same verdict as the whole body in one chunk.
 * The streaming verdict equals that of a plain buffered reference pipeline written here:
   ``len`` check, ``bytes.decode``, ``json.loads``, then the operation's schema by the exact
-  (jsonschema) path alone, so the fast path is checked against it too.
+  (jsonschema) reference alone, so the fast engine is checked against it too.
 
 Requests cover every operation with a schema, with path and query parameters. ``make fuzz``
 runs the same law for longer (``fuzz/run.py``).
@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from tests.conftest import split
 from ttguard import StreamValidator, TTError, operations
 from ttguard.core.catalogue import request_schema
+from ttguard.core.reference import first_error
 from ttguard.core.routes import parse_query
-from ttguard.core.schema import first_error
 
 OPERATIONS: list[str | None] = [None, *(name for name in operations() if request_schema(name))]
 Verdict = tuple[object, str]

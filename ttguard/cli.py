@@ -74,7 +74,7 @@ def _where(operation: str | None, body: bytes, error: TTError) -> Position | Non
     if operation is None or not error.description.startswith("body::"):
         return None
     # Imported here, as the core does: jsonschema takes 100 ms to import, paid on errors only.
-    from .core.schema import first_error_at
+    from .core.reference import first_error_at
 
     # Only a body the core parsed gets a schema error: it is UTF-8 JSON, within the quota.
     text = decode_utf8(body)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from importlib.abc import Traversable
 
-__all__ = ["Operation", "operation", "operations", "request_schema"]
+__all__ = ["Operation", "child_schema", "operation", "operations", "request_schema"]
 
 
 class Operation(NamedTuple):
@@ -93,3 +93,17 @@ def request_schema(name: str) -> dict[str, Any] | None:
         return None
     schema: dict[str, Any] = _inlined(_read(f"{name}.json"))
     return schema
+
+
+def child_schema(schema: Any, step: str | int) -> Any:
+    """The schema a container's schema applies to its value at ``step`` (a key or an index).
+
+    A declared property's own schema, else ``additionalProperties``; a list's ``items``; an
+    empty schema (anything goes) where the catalogue says nothing.
+    """
+    if not isinstance(schema, dict):
+        return {}
+    if isinstance(step, int):
+        return schema.get("items", {})
+    declared = schema.get("properties", {})
+    return declared[step] if step in declared else schema.get("additionalProperties", {})

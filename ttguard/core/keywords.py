@@ -21,6 +21,11 @@ times out accepts, since only the server can then decide.
 their order (each key before its value), a list's items in order. Each container keyword below
 prepends its step to an error's ``rank``; the smallest rank is the error the server reports first.
 
+**Proven values.** A request narrowed by the fast engine (:mod:`ttguard.core.fast_engine`)
+holds its ``PROVEN`` in place of a value already proven valid: the container keywords do not
+descend into it, while the keywords about the container itself (``required``,
+``propertyNames``, extra fields, item counts) still see its key or its place.
+
 Each function has jsonschema's keyword signature ``(validator, value, instance, schema)``.
 """
 
@@ -33,6 +38,8 @@ from typing import Any
 
 import regex
 from jsonschema.exceptions import ValidationError
+
+from .fast_engine import PROVEN
 
 __all__ = ["KEYWORDS", "MISSING_FIELD", "rank"]
 
@@ -247,8 +254,10 @@ def properties(validator: Any, declared: dict[str, Any], instance: Any, schema: 
         if name not in instance:
             continue
         value = instance[name]
-        if value is None and name not in required:
-            continue  # pydantic v1: a field with a default of None is Optional
+        # Proven by the fast engine; or, in pydantic v1, a field with a default of None is
+        # Optional.
+        if value is PROVEN or (value is None and name not in required):
+            continue
         yield from _ranked(
             validator.descend(value, subschema, path=name, schema_path=name),
             (position, _VALUE))
@@ -290,7 +299,7 @@ def additional_properties(validator: Any, extra: Any, instance: Any, schema: Any
             error = ValidationError("extra fields not permitted", path=(key,))
             error.rank = (step,)
             yield error
-        elif isinstance(extra, dict):
+        elif isinstance(extra, dict) and value is not PROVEN:
             yield from _ranked(validator.descend(value, extra, path=key), step)
 
 
@@ -298,7 +307,9 @@ def items(validator: Any, item_schema: Any, instance: Any, schema: Any) -> Itera
     if not isinstance(instance, list) or not isinstance(item_schema, dict):
         return
     for index, item in enumerate(instance):
-        yield from _ranked(validator.descend(item, item_schema, path=index), (index, _VALUE))
+        if item is not PROVEN:
+            yield from _ranked(validator.descend(item, item_schema, path=index),
+                               (index, _VALUE))
 
 
 def max_items(validator: Any, limit: int, instance: Any, schema: Any) -> Iterator[Any]:

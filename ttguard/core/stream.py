@@ -8,7 +8,8 @@ failure of an earlier check always wins over a later one:
 2. UTF-8: ``400314 invalid_characters``;
 3. JSON syntax: ``400415 not_a_valid_json`` (choices documented in :mod:`ttguard.core.syntax`);
 4. the operation's schema over the whole request, path and query parameters first, then the
-   body: ``400589 request_format``, ``400926 field_required``.
+   body: ``400589 request_format``, ``400926 field_required`` (:func:`check_request`: the fast
+   engine proves it, else the reference judges what the fast engine could not prove).
 
 Goals:
 
@@ -21,7 +22,7 @@ Goals:
   passes the quota is not kept, and nothing is accepted after a verdict.
 * **Linear time.** Each byte is counted once and UTF-8-checked at most once while streaming
   (in C); the bounded buffer is parsed once by :meth:`finish`, by ``orjson`` where it can vouch
-  for the value, else decoded and parsed by ``json.loads`` (see :mod:`ttguard.core.fastpath`).
+  for the value, else decoded and parsed by ``json.loads`` (see :mod:`ttguard.core.fast_engine`).
   Chunk size does not change the cost beyond a constant per call.
 
 Operations: ``feed(chunk)`` any number of times, then ``finish()`` once, which returns the
@@ -37,7 +38,7 @@ from typing import NoReturn
 
 from .catalogue import operation as find_operation
 from .errors import Subcode, TTError
-from .fastpath import NOT_PROVEN, fast_parse, fast_valid
+from .fast_engine import NOT_PROVEN, fast_parse, readable_text, unproven
 from .routes import Query, parse_query
 from .syntax import Utf8Checker, decode_utf8, invalid_characters, is_blank, parse_json
 
@@ -55,21 +56,26 @@ def quota_violation(max_body: int) -> TTError:
                    f"Request body is too large to process (limit: {max_body} bytes).")
 
 
-def check_request(operation: str, request: Mapping[str, object]) -> None:
+def check_request(operation: str, request: Mapping[str, object], *,
+                  readable: bool = True) -> None:
     """Raise the server's answer if ``request`` breaks the operation's schema.
 
     ``request`` holds the parts known so far, any of ``"path"``, ``"query"`` and ``"body"``;
-    an operation without a schema accepts anything. Fast accept, exact reject: the compiled
-    fast path proves most requests valid; the rest go to the jsonschema reference, which
-    words the verdict (and may still accept).
-    """
-    if fast_valid(operation, request):
-        return
-    # jsonschema takes about 100 ms to import: the first request the fast path cannot prove
-    # pays for it, not every `import ttguard`.
-    from .schema import first_error
+    an operation without a schema accepts anything. ``readable`` is ``False`` when the request
+    may hold a value the fast engine misreads (:func:`~ttguard.core.fast_engine.readable_text`).
 
-    error = first_error(operation, request)
+    Two engines, one verdict: the fast engine (:mod:`ttguard.core.fast_engine`) proves most
+    requests valid; it narrows the others to what it could not prove, and the reference
+    (:mod:`ttguard.core.reference`) judges that and words the verdict (and may still accept).
+    """
+    judged = unproven(operation, request, readable=readable)
+    if judged is None:
+        return
+    # jsonschema takes about 100 ms to import: the first request the fast engine cannot prove
+    # pays for it, not every `import ttguard`.
+    from .reference import first_error
+
+    error = first_error(operation, judged.request, at=judged.at)
     if error is not None:
         raise error
 
@@ -198,13 +204,15 @@ class StreamValidator:
     def _judge(self) -> object:
         """The verdict on the whole body, which fits the quota."""
         value = fast_parse(self._buffer)
+        readable = True
         if value is NOT_PROVEN:
             text = decode_utf8(self._buffer)
             value = None if is_blank(text) else parse_json(text)
+            readable = readable_text(text)
         if self.operation is not None:
             # An empty body is judged as an empty object: its required fields are missing.
             body = {} if value is None else value
-            check_request(self.operation, {**self._parameters, "body": body})
+            check_request(self.operation, {**self._parameters, "body": body}, readable=readable)
         return value
 
 

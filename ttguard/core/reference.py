@@ -1,4 +1,4 @@
-"""Checking a request against its operation's schema, and wording the first error as the server.
+"""The reference engine: the exact verdict on a request, worded as the server words its first error.
 
 A request is checked as one JSON value, ``{"path": {...}, "query": {...}, "body": <value>}``,
 against the operation's schema from the catalogue, by a jsonschema validator whose keywords are
@@ -11,22 +11,23 @@ e.g. ``body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{
 error on a location's root value itself is placed at pydantic's ``__root__``. A missing field is
 ``400926 field_required``; every other schema error ``400589 request_format``.
 
-This is the exact path: the core asks it only about a request the compiled fast path
-(:mod:`ttguard.core.fastpath`) could not prove valid, and imports it only then. Cost: one pass
-over the value, linear in its size, collects the errors. Each validator is built once per
-operation, on first use.
+This is the exact path: the core asks it only about a request the fast engine
+(:mod:`ttguard.core.fast_engine`) could not prove valid, narrowed to the values it could not
+prove (the others stand as :data:`~ttguard.core.fast_engine.PROVEN`), and imports it only then.
+Cost: one pass over the value, linear in its size, collects the errors. Each validator is built
+once per operation, on first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from .catalogue import request_schema
+from .catalogue import child_schema, request_schema
 from .errors import Subcode, TTError
 from .keywords import KEY_LOCATION, KEYWORDS, MISSING_FIELD, rank
 from .locate import Key
@@ -53,25 +54,41 @@ def describe(error: ValidationError) -> TTError:
     return TTError(subcode, f"{location}::{where}: {error.message}")
 
 
-def first_error_at(operation: str, request: Mapping[str, object]
+def first_error_at(operation: str, request: Mapping[str, object], *,
+                   at: Sequence[str | int] = ()
                    ) -> tuple[TTError, list[str | int | Key]] | None:
     """The server's answer to the request's first schema error, and where the error sits: the
     steps from the request's root (``"body"``, then keys and indexes), a dictionary key that is
-    itself at fault as a :class:`~ttguard.core.locate.Key` (the description says ``__key__``)."""
+    itself at fault as a :class:`~ttguard.core.locate.Key` (the description says ``__key__``).
+
+    ``request`` may hold :data:`~ttguard.core.fast_engine.PROVEN` in place of values proven
+    valid. ``at`` is the path of a value known to hold every error: only it is checked, against
+    its own schema, which finds the same errors in the same order (their ranks share the steps
+    down to it).
+    """
     validator = _validator(operation)
     if validator is None:
         return None
-    first = min(validator.iter_errors(dict(request)), key=rank, default=None)
+    schema: Any = validator.schema
+    instance: Any = dict(request)
+    for step in at:
+        schema, instance = child_schema(schema, step), instance[step]
+    if at:
+        validator = validator.evolve(schema=schema)
+    first = min(validator.iter_errors(instance), key=rank, default=None)
     if first is None:
         return None
+    first.path.extendleft(reversed(at))
     steps: list[str | int | Key] = list(first.absolute_path)
     if steps and steps[-1] == KEY_LOCATION:
         steps[-1] = Key(first.instance)
     return describe(first), steps
 
 
-def first_error(operation: str, request: Mapping[str, object]) -> TTError | None:
-    """The server's answer to the request's first schema error, by the exact path alone."""
-    found = first_error_at(operation, request)
+def first_error(operation: str, request: Mapping[str, object], *,
+                at: Sequence[str | int] = ()) -> TTError | None:
+    """The server's answer to the request's first schema error, by the exact path alone (see
+    :func:`first_error_at`)."""
+    found = first_error_at(operation, request, at=at)
     return None if found is None else found[0]
 

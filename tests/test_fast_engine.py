@@ -1,0 +1,142 @@
+"""The fast engine gives the reference's verdict, word for word, and parses as json.loads does.
+
+The differential law runs on requests generated from every schema of the catalogue
+(:mod:`tests.schema_requests`): each goes through the streaming validator (fast engine, then the
+reference on the narrowed request) and through the buffered reference pipeline alone, and both
+must give the same verdict, subcode and description. ``make fuzz`` runs it on many more.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import verdict
+from tests.schema_requests import requests
+from tests.test_properties import reference_verdict, streamed_verdict
+from ttguard import TTError, operations, validate
+from ttguard.core.catalogue import request_schema
+from ttguard.core.fast_engine import NOT_PROVEN, _deep, _Findings, _Objects, fast_parse, unproven
+from ttguard.core.reference import first_error
+
+OPERATIONS = [name for name in operations() if request_schema(name)]
+#: Requests per operation: a short pass in the test suite, a long one in ``make fuzz``.
+EXAMPLES = int(os.environ.get("TTGUARD_DIFFERENTIAL_EXAMPLES", "60"))
+#: How many requests the law was checked on in this process (the fuzz run reports it).
+checked = 0
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_the_engines_agree_on_requests_from_every_schema(operation: str, data: st.DataObject
+                                                         ) -> None:
+    global checked
+    checked += 1
+    path, query, body = data.draw(requests(operation))
+    parameters = {"path": path, "query": query}
+    streamed = streamed_verdict([body], operation, 65536, None, parameters)
+    event(f"verdict {streamed[0]}")
+    assert streamed == reference_verdict(body, operation, 65536, parameters)
+
+
+LEDGER = {"twin": "e834214a-e13d-412b-ffd6-911ab58c8733", "ledger": "personal"}
+KEY_ERROR = ("body::entries->__key__: string does not match regex "
+             "(_*[a-z0-9]+)([_-][0-9a-z]+)")
+HISTORY_ERROR = ("body::entries->sensor_{}->history: string does not match regex "
+                 "^([1-9][0-9]{{0,2}}[DWMY])|(INF)$")
+
+
+def _entries(bad_key: int, bad_history: int) -> dict[str, object]:
+    entries: dict[str, object] = {}
+    for index in range(300):
+        entry = {"value": index, "visibility": None,
+                 "history": "30X" if index == bad_history else None}
+        entries["Sensor A" if index == bad_key else f"sensor_{index}"] = entry
+    return {"entries": entries}
+
+
+@pytest.mark.parametrize(("bad_key", "bad_history", "description"), [
+    (5, 200, KEY_ERROR),                      # a key comes before the values after it
+    (200, 5, HISTORY_ERROR.format(5)),        # a value comes before the keys after it
+    (7, 7, KEY_ERROR),                        # an item's key comes before its value
+    (299, 298, HISTORY_ERROR.format(298)),
+])
+def test_the_first_of_several_failures_in_a_large_body_is_the_servers_first(
+        bad_key: int, bad_history: int, description: str) -> None:
+    body = _entries(bad_key, bad_history)
+    request = {"path": LEDGER, "query": {}, "body": body}
+    judged = unproven("add_twin_ledger_entry", request)
+    assert judged is not None
+    assert judged.at == ("body", "entries")
+    # Only the failing entries are left for the reference.
+    assert len(judged.request["body"]["entries"]) == len({bad_key, bad_history})  # type: ignore[index]
+    with pytest.raises(TTError) as error:
+        validate(body, "add_twin_ledger_entry", path_params=LEDGER)
+    assert verdict(error) == (400, 400589, description)
+    reference = first_error("add_twin_ledger_entry", request)
+    assert reference is not None and reference.description == description
+
+
+def test_the_walk_finds_extra_fields_where_an_object_is_closed() -> None:
+    # No operation of the catalogue closes an object (pydantic ignores extra fields), so the
+    # walk's reading of additionalProperties: false is checked on a schema of its own.
+    import jsonschema_rs
+
+    closed = {"type": ["object"], "required": ["a"], "properties": {"a": {}, "b": {}},
+              "additionalProperties": False}
+    objects = _Objects.of(closed, jsonschema_rs.validator_for)
+    assert objects is not None
+    findings = _Findings()
+    objects.check({"x": 1, "b": 2, "y": 3}, (), findings)
+    assert findings.bad_keys == {(): {"x", "y"}}
+    assert findings.failing == {()}
+    assert _deep(closed) == {"properties": {"a": {}, "b": {}}}
+
+
+def test_a_request_the_rust_engine_cannot_read_goes_to_the_reference() -> None:
+    lone_surrogate = {"path": {}, "query": {}, "body": {"description": {"\ud800": 1}}}
+    assert unproven("create_twin", lone_surrogate) == (lone_surrogate, ())
+    assert unproven("create_twin", lone_surrogate, readable=False) == (lone_surrogate, ())
+
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5),
+                                                                       children, max_size=3),
+    max_leaves=10)
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=st.one_of(
+    values.map(json.dumps),
+    st.binary(max_size=30),
+    st.text(max_size=30).map(lambda text: text.encode("utf-8", "surrogatepass")),
+    st.integers(min_value=-(10**40), max_value=10**40).map(lambda n: str(n).encode()),
+    st.integers(min_value=-(2**65), max_value=2**65).map(lambda n: f"[{n}]".encode()),
+))
+def test_a_fast_parse_is_the_exact_parse(text: str | bytes) -> None:
+    body = text.encode() if isinstance(text, str) else text
+    value = fast_parse(body)
+    if value is NOT_PROVEN:
+        return
+    exact = json.loads(body.decode("utf-8"))
+    assert json.dumps(value) == json.dumps(exact)
+
+
+def test_integers_beyond_64_bits_keep_their_digits() -> None:
+    for beyond in (b"[-9223372036854775809]", b"[18446744073709551616]", b"18446744073709551616",
+                   b'{"a":\n 18446744073709551616.5}', b"[1,18446744073709551616e0]"):
+        assert fast_parse(beyond) is NOT_PROVEN
+    assert fast_parse(b"[-999999999999999999, 999999999999999999]") == [
+        -999999999999999999, 999999999999999999]
+
+
+def test_long_digit_runs_in_text_and_fractions_are_parsed_fast() -> None:
+    body = '{"RFID#00000000000000000000000": 0.12345678901234567890123, "k": "é"}'.encode()
+    assert fast_parse(body) == json.loads(body)

@@ -1,0 +1,448 @@
+"""The fast engine: proves requests valid at parse speed, and narrows the others for the reference.
+
+Most requests are valid, and proving it should cost about what parsing costs; a refused one
+should cost little more. So the core asks this engine first: ``orjson`` parses the body and
+``jsonschema-rs`` (compiled, in Rust) checks the request against a *lenient* reading of the
+operation's schema, one that accepts only what the reference (:mod:`ttguard.core.reference`)
+accepts, written in plain JSON Schema:
+
+* **pydantic v1's coercions spelled out.** Where a string is expected a number or a boolean also
+  passes; where an integer is, a number, a boolean or a string of decimal digits; where a number
+  is, a number, a boolean or a decimal numeral; where a boolean is, ``0``, ``1`` and the words
+  pydantic reads as booleans (``"yes"``, ``"off"``, any case). Each is a subset of what
+  :mod:`ttguard.core.keywords` accepts, expressed with keywords that apply to one JSON type only
+  (``pattern`` to strings, ``minimum`` to numbers), so the schema's own checks keep theirs.
+  Under a bound (``minimum``/``maximum``) no string passes: the reference compares a numeric
+  string's value, which JSON Schema cannot.
+* **An optional property may be** ``null``, as the reference skips it.
+* ``format: uuid`` becomes its pattern; patterns are the catalogue's, run by Rust's ``regex``,
+  whose ``$`` is the end only and whose classes are those printed: it accepts a subset of what a
+  Python search accepts.
+
+A schema with a keyword this reading does not know has no fast engine: the reference judges it.
+
+Operations:
+
+* :func:`fast_parse`: the JSON value of a body, exactly as ``json.loads`` gives it, or
+  ``NOT_PROVEN``. ``orjson`` accepts a subset of what ``json.loads`` accepts (no ``NaN``, no lone
+  surrogates, no byte order mark) and returns the same value, except that it turns integers
+  outside 64 bits into floats: a body with an integer of 19 or more digits is not proven.
+* :func:`unproven`: ``None`` when the request is proven valid; else the request *narrowed* to
+  what the fast engine could not prove, on which the reference finds the same first error as on
+  the whole request (or none, when the lenient reading was only stricter).
+
+**Narrowing.** A refused request is checked again to find where it fails: Rust's
+``iter_errors`` on the lenient schema without its object keywords gives the failing paths below,
+and a Python walk (:class:`_Objects`) finds the objects missing a required name, the keys that
+fail as keys and the values of the wrong type where those keywords apply (Rust would attach the
+whole object to each such error, which costs as much as the body). A subtree with no failure at
+or below it is valid under the lenient schema, hence under the reference (the lenient schema is
+sound node by node), so the reference need not walk it. In each object on a failing path the
+narrowed request keeps, in their order, the keys on a failing path, the keys that failed as keys
+and the required keys; a kept key whose value is proven holds :data:`PROVEN`, which the
+reference's container keywords (:mod:`ttguard.core.keywords`) do not descend into. Dropping the
+other keys changes no error the reference finds: no keyword of the catalogue counts an object's
+keys, and the rank of an extra key only orders it among its siblings, whose order is kept. A
+list keeps its length, each proven item held by ``PROVEN``. A failure that may hide others below
+it (a wrong ``type``, which the reference may coerce, or ``enum``) keeps its subtree whole. And
+since every failure lies in the smallest value holding them all, the reference checks only that
+value (each step of jsonschema's descent costs microseconds).
+
+Cost: valid, one ``orjson`` parse and one Rust pass. Refused, besides: a second Rust pass, the
+walk over the objects the object keywords reach (their keys checked in one Rust call per
+object), one Python pass over the keys of the objects on failing paths, and the reference over
+what is kept (a few small values for a few errors, whatever the body's size).
+``tests/test_fast_engine.py`` checks all this differentially against the reference, on requests
+generated from the catalogue's schemas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Final, NamedTuple
+
+import orjson
+
+from .catalogue import child_schema, request_schema
+
+__all__ = ["NOT_PROVEN", "PROVEN", "Unproven", "fast_parse", "readable_text", "unproven"]
+
+#: What :func:`fast_parse` returns when it cannot vouch for a value.
+NOT_PROVEN: Final = object()
+#: Stands for a value proven valid in a narrowed request: the reference does not descend into it.
+PROVEN: Final = object()
+# orjson parses integers outside int64 and uint64 as floats; -2**63 - 1 has 19 digits. Such an
+# integer is a run of 19 digits after a character that may precede a number (`:[, -` and JSON
+# whitespace). It is found by marking digits and those characters and searching the marks: one
+# pass in C, whatever the body (a regex search took from 0.1x to 1x of a parse). Digits in text
+# such as "RFID#0000..." are not marked as a number; in ": 0000..." within a string they are,
+# which only sends that body the exact way.
+_MARKS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x3A if byte in b":[, \t\n\r-" else 0x20
+               for byte in range(256))
+_LONG_INTEGER = b":" + b"0" * 19
+
+# -- the lenient schema ------------------------------------------------------------------------
+
+_UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# Strings `int()` and `float()` read, kept short of the interpreter's int-string digit limit.
+_INTEGER_TEXT = "[+-]?[0-9]{1,100}"
+_NUMBER_TEXT = "[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+# pydantic v1's boolean words, in any case: ASCII classes, since Rust's (?i) would also fold
+# characters such as U+017F into "s", which Python's str.lower() does not.
+_BOOLEAN_WORDS = ("0", "1", "off", "f", "false", "n", "no", "on", "t", "true", "y", "yes")
+_BOOLEAN_TEXT = "|".join("".join(f"[{char.upper()}{char}]" if char.isalpha() else char
+                                 for char in word) for word in _BOOLEAN_WORDS)
+
+
+@dataclass(frozen=True)
+class _Coercion:
+    """What one declared type accepts, by JSON type: every string/number, or those listed."""
+
+    json_types: tuple[str, ...]
+    strings: str | None = None  # None: every string (when "string" is among json_types)
+    numbers: Mapping[str, int] | None = None  # keywords restricting numbers; None: every number
+
+
+_COERCIONS: Mapping[str, _Coercion] = {
+    "string": _Coercion(("string", "number", "boolean")),
+    "integer": _Coercion(("string", "number", "boolean"), strings=_INTEGER_TEXT),
+    "number": _Coercion(("string", "number", "boolean"), strings=_NUMBER_TEXT),
+    "boolean": _Coercion(("string", "number", "boolean"), strings=_BOOLEAN_TEXT,
+                         numbers={"minimum": 0, "maximum": 1, "multipleOf": 1}),
+    "object": _Coercion(("object",)),
+    "array": _Coercion(("array",)),
+    "null": _Coercion(("null",)),
+}
+#: Keywords the lenient reading copies as they are: JSON Schema and the reference agree on them
+#: for the JSON types they apply to (lengths count code points in both).
+_AGREED = frozenset({"pattern", "maxLength", "minLength", "maximum", "minimum", "enum", "const",
+                     "required", "maxItems", "minItems"})
+_ANNOTATIONS = frozenset({"$schema", "$comment", "title", "description", "x-pattern-printed"})
+
+
+class _Unknown(Exception):
+    """A keyword the lenient reading cannot vouch for."""
+
+
+def _lenient_type(types: str | list[str], bounded: bool) -> tuple[list[str], list[Any]]:
+    """The JSON types a declared ``type`` accepts, and the restrictions on some of them."""
+    coercions = [_COERCIONS[name] for name in ([types] if isinstance(types, str) else types)]
+    json_types = sorted({json_type for coercion in coercions for json_type in coercion.json_types})
+    # Each restriction applies to one JSON type only, so a list of them reads as their union.
+    restrictions: list[Any] = []
+    texts = [coercion.strings for coercion in coercions if "string" in coercion.json_types]
+    if bounded:
+        # The reference bounds a numeric string by its value: leave strings to it.
+        json_types = [json_type for json_type in json_types if json_type != "string"]
+    elif texts and None not in texts:
+        restrictions.append({"pattern": f"^(?:{'|'.join(f'(?:{text})' for text in texts)})$"})
+    numbers = [coercion.numbers for coercion in coercions if "number" in coercion.json_types]
+    if numbers and None not in numbers:
+        restrictions.extend(restriction for restriction in numbers if restriction)
+    return json_types, restrictions
+
+
+def _nullable(lenient: dict[str, Any]) -> dict[str, Any]:
+    """The lenient schema of an optional property, which may also be ``null``."""
+    nullable = dict(lenient)
+    if "type" in nullable:
+        nullable["type"] = sorted({*nullable["type"], "null"})
+    if "const" in nullable:
+        nullable["enum"] = [nullable.pop("const")]
+    if "enum" in nullable:
+        nullable["enum"] = [*nullable["enum"], None]
+    return nullable
+
+
+def _lenient(schema: Any) -> Any:
+    """The schema read as :mod:`ttguard.core.keywords` reads it, in plain JSON Schema."""
+    if not isinstance(schema, dict):
+        return schema
+    bounded = "minimum" in schema or "maximum" in schema
+    if bounded and "type" not in schema:
+        raise _Unknown("a bound without a type")  # it would bound numeric strings too
+    lenient: dict[str, Any] = {}
+    restrictions: list[Any] = []
+    for keyword, value in schema.items():
+        if keyword in _ANNOTATIONS:
+            continue
+        if keyword == "type":
+            lenient["type"], restricted = _lenient_type(value, bounded)
+            restrictions += restricted
+        elif keyword == "properties":
+            required = schema.get("required", ())
+            lenient[keyword] = {name: _lenient(sub) if name in required
+                                else _nullable(_lenient(sub)) for name, sub in value.items()}
+        elif keyword in ("propertyNames", "additionalProperties", "items"):
+            lenient[keyword] = _lenient(value)
+        elif keyword == "format" and value == "uuid":
+            restrictions.append({"pattern": _UUID_PATTERN})
+        elif keyword in _AGREED:
+            lenient[keyword] = value
+        else:
+            raise _Unknown(keyword)
+    if restrictions:
+        lenient["allOf"] = restrictions
+    return lenient
+
+
+_OBJECT_KEYWORDS = ("required", "propertyNames")
+
+
+def _reaches_objects(lenient: Any) -> bool:
+    """Whether ``lenient`` or a schema below it has an object keyword (see :class:`_Objects`)."""
+    if not isinstance(lenient, dict):
+        return False
+    return (any(keyword in lenient for keyword in _OBJECT_KEYWORDS)
+            or lenient.get("additionalProperties") is False
+            or any(_reaches_objects(sub) for sub in lenient.get("properties", {}).values())
+            or _reaches_objects(lenient.get("additionalProperties"))
+            or _reaches_objects(lenient.get("items")))
+
+
+def _deep(lenient: Any) -> Any:
+    """The lenient schema without what :class:`_Objects` checks instead."""
+    if not isinstance(lenient, dict):
+        return lenient
+    walked = _reaches_objects(lenient)
+    deep: dict[str, Any] = {}
+    for keyword, value in lenient.items():
+        if keyword in _OBJECT_KEYWORDS or (keyword == "type" and walked) or (
+                keyword == "additionalProperties" and value is False):
+            continue
+        if keyword == "properties":
+            deep[keyword] = {name: _deep(sub) for name, sub in value.items()}
+        elif keyword in ("additionalProperties", "items"):
+            deep[keyword] = _deep(value)
+        else:
+            deep[keyword] = value
+    return deep
+
+
+def _json_type(value: object) -> str:
+    """The JSON type of a parsed value, in the lenient schema's words (no "integer")."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    return "array" if isinstance(value, list) else "null"
+
+
+@dataclass(frozen=True)
+class _Objects:
+    """The object keywords of a lenient schema, checked in Python on a refused request.
+
+    Rust reports ``required``, ``propertyNames``, ``additionalProperties: false`` and a wrong
+    ``type`` at the value, with the whole value attached to the error: on a large object that
+    costs as much as the body. So on a refused request the Rust pass runs without them (and
+    without ``type`` where they apply below) and this walk finds their failures instead:
+    missing names, values of the wrong type, and the keys that fail (tested by Rust on the list
+    of keys, whose errors carry one key each). It visits only the values these keywords reach.
+    """
+
+    types: frozenset[str] | None
+    required: tuple[str, ...]
+    declared: frozenset[str]
+    #: A validator of the list of an object's keys; None where keys are free.
+    names: Any
+    closed: bool
+    properties: Mapping[str, _Objects]
+    additional: _Objects | None
+    items: _Objects | None
+
+    @classmethod
+    def of(cls, lenient: Any, compile: Any) -> _Objects | None:
+        """The object keywords in ``lenient`` and below, or None if it has none."""
+        if not _reaches_objects(lenient):
+            return None
+        declared = lenient.get("properties", {})
+        names = lenient.get("propertyNames")
+        return cls(
+            frozenset(lenient["type"]) if "type" in lenient else None,
+            tuple(lenient.get("required", ())),
+            frozenset(declared),
+            None if names is None else compile({"items": names}),
+            lenient.get("additionalProperties") is False,
+            {name: rules for name, sub in declared.items()
+             if (rules := cls.of(sub, compile)) is not None},
+            cls.of(lenient.get("additionalProperties"), compile),
+            cls.of(lenient.get("items"), compile))
+
+    def check(self, value: Any, path: Path, findings: _Findings) -> None:
+        if self.types is not None and _json_type(value) not in self.types:
+            findings.add(path, whole=True)
+            return
+        if isinstance(value, list):
+            if self.items is not None:
+                for index, item in enumerate(value):
+                    self.items.check(item, (*path, index), findings)
+            return
+        if not isinstance(value, dict):
+            return
+        if any(name not in value for name in self.required):
+            findings.add(path)
+        if self.names is not None:
+            keys = list(value)
+            for error in self.names.iter_errors(keys):
+                findings.add_bad_key(path, keys[error.instance_path[0]])
+        if self.closed:
+            for key in value.keys() - self.declared:
+                findings.add_bad_key(path, key)
+        for name, rules in self.properties.items():
+            if name in value:
+                rules.check(value[name], (*path, name), findings)
+        if self.additional is not None:
+            for key, item in value.items():
+                if key not in self.declared:
+                    self.additional.check(item, (*path, key), findings)
+
+
+class _Engine(NamedTuple):
+    """An operation's compiled checks."""
+
+    #: The lenient schema: proves a request valid.
+    lenient: Any
+    #: The lenient schema without object keywords: finds failing paths on a refused request.
+    deep: Any
+    objects: _Objects | None
+
+
+@cache
+def _compiled(operation: str) -> _Engine | None:
+    schema = request_schema(operation)
+    if schema is None:
+        return None
+    import jsonschema_rs  # 25 ms to import: paid by the first request checked, not on import
+
+    try:
+        lenient = _lenient(schema)
+        return _Engine(jsonschema_rs.validator_for(lenient),
+                       jsonschema_rs.validator_for(_deep(lenient)),
+                       _Objects.of(lenient, jsonschema_rs.validator_for))
+    except (_Unknown, ValueError, jsonschema_rs.ValidationError):
+        return None
+
+
+# -- operations --------------------------------------------------------------------------------
+
+
+def fast_parse(body: bytes | bytearray) -> object:
+    """The JSON value of a body, exactly as ``json.loads`` gives it after a UTF-8 decode, or
+    ``NOT_PROVEN``.
+
+    orjson refuses what is not UTF-8 (surrogates included), so a body it parses decodes too.
+    """
+    marks = body.translate(_MARKS)
+    if _LONG_INTEGER in marks or marks.startswith(_LONG_INTEGER[1:]):
+        return NOT_PROVEN
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return NOT_PROVEN
+
+
+def readable_text(text: str) -> bool:
+    """Whether the value ``json.loads`` gives for ``text`` reaches the Rust engine as it is.
+
+    ``NaN`` and ``Infinity`` reach it as ``null``, which an optional field accepts whatever its
+    type, while the reference refuses them as integers.
+    """
+    return "NaN" not in text and "Infinity" not in text
+
+
+#: Rust error kinds (of the deep pass) reported at a value without hiding any error below it.
+_LOCAL_KINDS = frozenset({"Pattern", "MaxLength", "MinLength", "Maximum", "Minimum",
+                          "MultipleOf", "MaxItems", "MinItems"})
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class _Findings:
+    """Where the checks found errors, as the narrowing needs them."""
+
+    #: Each failing path and its ancestors, with the children through which errors lie.
+    children: dict[Path, set[str | int]] = field(default_factory=dict)
+    #: Objects whose keys failed as keys, and those keys.
+    bad_keys: dict[Path, set[str]] = field(default_factory=dict)
+    #: Values whose whole subtree the reference must see.
+    whole: set[Path] = field(default_factory=set)
+    #: Values found failing themselves (not only through a value below).
+    failing: set[Path] = field(default_factory=set)
+
+    def add(self, path: Path, *, whole: bool = False) -> None:
+        for depth in range(len(path)):
+            self.children.setdefault(path[:depth], set()).add(path[depth])
+        self.children.setdefault(path, set())
+        self.failing.add(path)
+        if whole:
+            self.whole.add(path)
+
+    def common_path(self) -> Path:
+        """The path of the smallest value that holds every failure."""
+        path: Path = ()
+        while path not in self.failing and len(self.children.get(path, ())) == 1:
+            path = (*path, *self.children[path])
+        return path
+
+    def add_bad_key(self, path: Path, key: str) -> None:
+        self.add(path)
+        self.bad_keys.setdefault(path, set()).add(key)
+
+
+def _narrowed(value: Any, schema: Any, path: Path, findings: _Findings) -> Any:
+    if path in findings.whole or not isinstance(schema, dict):
+        return value
+    below = findings.children.get(path, set())
+    if isinstance(value, list):
+        return [_narrowed(item, child_schema(schema, index), (*path, index), findings)
+                if index in below else PROVEN for index, item in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    kept = below | findings.bad_keys.get(path, set()) | set(schema.get("required", ()))
+    return {key: _narrowed(item, child_schema(schema, key), (*path, key), findings)
+            if key in below else PROVEN
+            for key, item in value.items() if key in kept}
+
+
+class Unproven(NamedTuple):
+    """What the reference must judge: the narrowed request, and where its failures lie."""
+
+    request: Mapping[str, object]
+    #: The path of the smallest value holding every failure: the reference checks only it.
+    at: Path = ()
+
+
+def unproven(operation: str, request: Mapping[str, object], *,
+             readable: bool = True) -> Unproven | None:
+    """``None`` if the request is proven valid, else what the reference must judge.
+
+    ``readable`` is ``False`` when the request may hold a value the Rust engine misreads (see
+    :func:`readable_text`), and then nothing is proven: the whole request goes to the reference.
+    """
+    engine = _compiled(operation)
+    if engine is None:
+        return None if request_schema(operation) is None else Unproven(request)
+    if not readable:
+        return Unproven(request)
+    try:
+        if engine.lenient.is_valid(request):
+            return None
+        findings = _Findings()
+        errors: Iterable[Any] = engine.deep.iter_errors(request)
+        for error in errors:
+            findings.add(tuple(error.instance_path),
+                         whole=type(error.kind).__name__ not in _LOCAL_KINDS)
+        if engine.objects is not None:
+            engine.objects.check(request, (), findings)
+    except (ValueError, OverflowError):  # a lone surrogate cannot become a Rust string
+        return Unproven(request)
+    if not findings.failing:  # the passes cover every lenient keyword; should one not, be exact
+        return Unproven(request)
+    narrowed: Mapping[str, object] = _narrowed(request, request_schema(operation), (), findings)
+    return Unproven(narrowed, findings.common_path())
