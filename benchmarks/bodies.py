@@ -266,19 +266,3 @@ def split(body: bytes, chunk_size: int) -> list[bytes]:
     """``body`` in chunks of ``chunk_size`` bytes."""
     return [body[start:start + chunk_size] for start in range(0, len(body), chunk_size)]
 
-
-LEDGER_PATH = f"/twins/{TWIN}/ledgers/personal"
-
-
-def docs_ledger(size: int) -> tuple[bytes, bytes]:
-    """A ledger entry body in the docs' idioms (``null`` for the optional fields) of at most
-    ``size`` bytes, and the same body with one bad Entry key in the middle."""
-    def body(count: int) -> bytes:
-        return json.dumps({"entries": {f"sensor_{index:04d}": {
-            "value": index / 3, "visibility": None, "history": None}
-            for index in range(count)}}).encode()
-
-    valid = _grow(body, size)
-    count = len(json.loads(valid)["entries"])
-    middle = f"sensor_{count // 2:04d}".encode()
-    return valid, valid.replace(b'"' + middle + b'"', b'"Sensor ' + middle[-4:] + b'"')

@@ -205,14 +205,16 @@ def chunk_sizes(report: Report, body_size: int, chunk_sizes: list[int]) -> None:
 
 def middleware(report: Report, sizes: list[int], *, seconds: float, requests: int,
                rounds: int) -> None:
-    """A body-parsing app bare, guarded and metered, on a docs-style ledger body of each size;
-    at the largest size, the guarded app also on the same body refused."""
+    """A body-parsing app bare, guarded and metered, on the docs-idiom ledger body of each size;
+    at the largest size, the guarded app also on that body with a bad key in the middle."""
     section = "Middleware under load"
     print(f"{section} ({'wrk' if load.wrk_path() else 'Python client: wrk is not installed'})")
     report.data["load_generator"] = "wrk" if load.wrk_path() else "python"
     for size in sizes:
-        body, refused = bodies.docs_ledger(size)
-        path = bodies.LEDGER_PATH
+        [ledger] = [case for case in bodies.docs_idiom_cases(size) if case.kind == "ledger"]
+        [refused] = [case.body for case in bodies.refused_cases(size)
+                     if case.kind == "ledger: bad key, middle"]
+        body, path = ledger.body, f"/twins/{bodies.TWIN}/ledgers/personal"
         cases = {"bare": ("parsing_app", path, body), "guarded": ("guarded_app", path, body),
                  "metered": ("metered_app", path, body)}
         if size == sizes[-1]:
