@@ -20,6 +20,7 @@ multiprocess mode).
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
@@ -53,6 +54,10 @@ class GuardMetrics:
         self.upstream_seconds = Histogram(
             "ttguard_upstream_latency_seconds", "The gateway's wait for the upstream's "
             "response head.", buckets=_UPSTREAM_SECONDS, registry=registry)
+        # Each labelled child, once: labels() takes a lock and builds a key on every call,
+        # and the labels' values are bounded by the catalogue.
+        self._verdicts: dict[tuple[str, int | None], Any] = {}
+        self._kinds: dict[tuple[str, Agreement], Any] = {}
 
     @staticmethod
     @cache
@@ -63,12 +68,20 @@ class GuardMetrics:
     def checked(self, operation: str, verdict: TTError | None, *, seconds: float,
                 body_bytes: int) -> None:
         """Count one checked request with its verdict, time and body size."""
-        self.requests.labels(operation, "accepted" if verdict is None
-                             else str(verdict.subcode)).inc()
+        subcode = None if verdict is None else verdict.subcode
+        counter = self._verdicts.get((operation, subcode))
+        if counter is None:
+            counter = self._verdicts[operation, subcode] = self.requests.labels(
+                operation, "accepted" if subcode is None else str(subcode))
+        counter.inc()
         self.check_seconds.observe(seconds)
         self.body_bytes.observe(body_bytes)
 
     def compared(self, operation: str, agreement: Agreement) -> None:
         """Count a comparison with the server's answer, if it found a disagreement."""
         if agreement.is_disagreement:
-            self.disagreements.labels(operation, agreement.value).inc()
+            counter = self._kinds.get((operation, agreement))
+            if counter is None:
+                counter = self._kinds[operation, agreement] = self.disagreements.labels(
+                    operation, agreement.value)
+            counter.inc()
