@@ -63,9 +63,9 @@ from urllib.parse import quote
 
 from .core import DEFAULT_MAX_BODY, Route, StreamValidator, Subcode, TTError
 from .core import operations as known_operations
-from .core.compare import MAX_ERROR_BODY, Answer, compare, read_answer
+from .core.compare import MAX_ERROR_BODY, Answer, read_answer
 from .core.routes import route_path
-from .report import Reporter, log_refusal
+from .report import Reporter, log_refusal, settle
 
 if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
     from .metrics import GuardMetrics
@@ -378,27 +378,17 @@ class GuardMiddleware:
         return None if self.reporter is None and self.metrics is None else _AnswerWatcher(send)
 
     def _account(self, scope: Scope, check: _Check, watcher: _AnswerWatcher | None) -> None:
-        """Log a refusal, count the verdict, and set it beside the answer, if one was seen."""
-        if check.verdict is not None:
-            log_refusal(check.verdict, operation=check.operation, method=scope["method"],
-                        report_only=self.report_only)
-        if self.metrics is not None:
-            self.metrics.checked(check.operation, check.verdict, seconds=check.seconds,
-                                 body_bytes=check.body_bytes)
+        """Settle a checked request with the answer seen, if any (:func:`ttguard.report.settle`)."""
         answer = None if watcher is None else watcher.answer()
-        if answer is None or (check.verdict is not None
-                              and check.verdict.subcode == Subcode.INTERNAL_ERROR):
-            return
-        agreement = compare(check.verdict, answer)
-        if self.metrics is not None:
-            self.metrics.compared(check.operation, agreement)
-        if self.reporter is not None and agreement.is_disagreement:
-            query: bytes = scope.get("query_string", b"")
-            self.reporter.record(
-                agreement, operation=check.operation, method=scope["method"],
-                verdict=check.verdict, answer=answer,
-                target=encoded_path(scope) + ("?" + query.decode("latin-1") if query else ""),
-                body=check.validator.body if check.done and check.verdict is None else None)
+        if check.verdict is not None and check.verdict.subcode == Subcode.INTERNAL_ERROR:
+            answer = None  # ttguard's own failure says nothing of the request to compare
+        query: bytes = scope.get("query_string", b"")
+        settle(check.verdict, operation=check.operation, method=scope["method"],
+               report_only=self.report_only, seconds=check.seconds,
+               body_bytes=check.body_bytes, answer=answer,
+               target=encoded_path(scope) + ("?" + query.decode("latin-1") if query else ""),
+               body=lambda: check.validator.body if check.verdict is None else None,
+               reporter=self.reporter, metrics=self.metrics)
 
     def validator(self, scope: Scope, route: Route) -> StreamValidator:
         """The request's validator, once the checks that need no body pass (else a TTError)."""

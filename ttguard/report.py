@@ -12,6 +12,8 @@ guards); it imports the core and nothing of theirs.
 * :func:`log_refusal` logs **one structured record per refused request** on the ``ttguard``
   logger (stdlib ``logging``), with the same fields in ``extra``; :class:`JsonFormatter` writes
   any record, those fields included, as one JSON line (``ttguard serve --log-format json``).
+* :func:`settle` is what every adapter does once a checked request is over: the refusal logged,
+  the verdict counted, and the verdict set beside the server's answer, if one was seen.
 
 Writing a record takes a lock, so one reporter serves many threads; a failure to write is
 logged, never raised into the request it describes.
@@ -22,14 +24,18 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .core import TTError, operations
-from .core.compare import Agreement, Answer
+from .core.compare import Agreement, Answer, compare
 
-__all__ = ["JsonFormatter", "Reporter", "log_refusal", "logger"]
+if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
+    from .metrics import GuardMetrics
+
+__all__ = ["JsonFormatter", "Reporter", "log_refusal", "logger", "settle"]
 
 logger = logging.getLogger("ttguard")
 #: The ``extra`` fields of ttguard's log records, which :class:`JsonFormatter` writes out.
@@ -121,3 +127,27 @@ class Reporter:
         """Close the file this reporter opened (a stream or logger given to it stays open)."""
         if self._owned and self._stream is not None:
             self._stream.close()
+
+
+def settle(verdict: TTError | None, *, operation: str, method: str, report_only: bool,
+           seconds: float, body_bytes: int, answer: Answer | None, target: str,
+           body: Callable[[], bytes | None], reporter: Reporter | None,
+           metrics: GuardMetrics | None) -> None:
+    """A checked request is over: log its refusal, count its verdict (``seconds`` in the core,
+    ``body_bytes`` seen), and, if the server's ``answer`` was seen, set the two side by side:
+    counted, and recorded where they disagree. ``body`` gives the request's body (``None`` if
+    not whole) for a record with values; it is asked only then, since it costs a copy.
+    """
+    if verdict is not None:
+        log_refusal(verdict, operation=operation, method=method, report_only=report_only)
+    if metrics is not None:
+        metrics.checked(operation, verdict, seconds=seconds, body_bytes=body_bytes)
+    if answer is None:
+        return
+    agreement = compare(verdict, answer)
+    if metrics is not None:
+        metrics.compared(operation, agreement)
+    if reporter is not None and agreement.is_disagreement:
+        reporter.record(agreement, operation=operation, method=method, verdict=verdict,
+                        answer=answer, target=target,
+                        body=body() if reporter.include_values else None)

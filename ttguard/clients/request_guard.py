@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..core import DEFAULT_MAX_BODY, Route, StreamValidator, TTError, resolve
-from ..core.compare import MAX_ERROR_BODY, compare, read_answer
-from ..report import Reporter, log_refusal
+from ..core.compare import MAX_ERROR_BODY, read_answer
+from ..report import Reporter, log_refusal, settle
 
 if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
     from ..metrics import GuardMetrics
@@ -308,20 +308,9 @@ class GuardedRequest:
             return
         self._settled = True
         guard = self.guard
-        if self.verdict is not None:
-            log_refusal(self.verdict, operation=self.operation, method=self.method,
-                        report_only=guard.report_only)
-        if guard.metrics is not None:
-            guard.metrics.checked(self.operation, self.verdict, seconds=self.seconds,
-                                  body_bytes=self.received)
-        if status is None:
-            return
-        answer = read_answer(status, body)
-        agreement = compare(self.verdict, answer)
-        if guard.metrics is not None:
-            guard.metrics.compared(self.operation, agreement)
-        if guard.reporter is not None and agreement.is_disagreement:
-            guard.reporter.record(
-                agreement, operation=self.operation, method=self.method, verdict=self.verdict,
-                answer=answer, target=self.target,
-                body=b"".join(self.taken) if self.whole else None)
+        settle(self.verdict, operation=self.operation, method=self.method,
+               report_only=guard.report_only, seconds=self.seconds, body_bytes=self.received,
+               answer=None if status is None else read_answer(status, body),
+               target=self.target,
+               body=lambda: b"".join(self.taken) if self.whole else None,
+               reporter=guard.reporter, metrics=guard.metrics)
