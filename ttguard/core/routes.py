@@ -109,6 +109,7 @@ def _canonical_segments(path: str) -> tuple[list[str], bool]:
     return kept, bool(kept) and last in ("", ".", "..")
 
 
+@lru_cache(maxsize=4096)
 def canonical_path(path: str) -> str:
     """The one spelling of a request path that ttguard judges, and a gateway forwards.
 
@@ -118,6 +119,8 @@ def canonical_path(path: str) -> str:
 
     >>> canonical_path("/x/../tw%69ns//t/")
     '/twins/t/'
+
+    Cached, as :func:`route_path` is: the gateway asks again for the path it forwards.
     """
     try:
         segments, trailing_slash = _canonical_segments(_origin_form(path))
@@ -188,10 +191,7 @@ def _walk(node: _Node, segments: list[str], params: dict[str, str]) -> str | Non
 _Match = tuple[str, tuple[tuple[str, str], ...]]
 
 
-@lru_cache(maxsize=4096)
 def _match(method: str, segments: tuple[str, ...]) -> _Match | None:
-    # Cached: a gateway sees the same few paths again and again. Immutable, so callers of
-    # resolve() get a Route of their own.
     root = _table().get(method)
     if root is None:
         return None
@@ -219,7 +219,8 @@ def route_path(method: str, path: str, *, prefix: str = "") -> Route | None:
 def _route(method: str, path: str, prefix: str) -> _Match | str | None:
     """:func:`route_path`'s answer, immutable, with the reason for an ambiguous path as a str.
 
-    Cached: a gateway sees the same few paths again and again.
+    Cached: a gateway sees the same few paths again and again. Immutable, so callers of
+    :func:`route_path` get a Route of their own.
     """
     path = _origin_form(path)
     prefix_segments = _split(prefix)
