@@ -72,6 +72,19 @@ def uvicorn_server(app: Any, *, lifespan: str = "auto") -> Iterator[Running]:
         listener.close()
 
 
+async def read_body(receive: Any) -> bytes | None:
+    """A request's whole body, message by message, or ``None`` if the client left first."""
+    body = bytearray()
+    more_body = True
+    while more_body:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        more_body = message.get("more_body", False)
+    return bytes(body)
+
+
 @dataclass
 class Recorder:
     """A downstream ASGI app that records every request it gets and echoes the body.

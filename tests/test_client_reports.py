@@ -27,7 +27,7 @@ from prometheus_client import CollectorRegistry
 from trustedtwin.tt_api import TTRESTService
 from trustedtwin.tt_api_async import TTAsyncRESTService
 
-from tests.servers import Running, uvicorn_server
+from tests.servers import Running, read_body, uvicorn_server
 from ttguard import TTError
 from ttguard.clients import (
     AsyncGuardTransport,
@@ -78,15 +78,10 @@ class Upstream:
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
-        body = bytearray()
-        more_body = True
-        while more_body:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more_body = message.get("more_body", False)
-        self.requests.append((scope, bytes(body)))
+        body = await read_body(receive)
+        if body is None:
+            return
+        self.requests.append((scope, body))
         answer = dict(scope["headers"]).get(b"x-answer", b"").decode()
         json_type = (b"content-type", b"application/json")
         if scope["query_string"] == b"redirect":
