@@ -83,6 +83,22 @@ def test_the_first_of_several_failures_in_a_large_body_is_the_servers_first(
     assert reference is not None and reference.description == description
 
 
+@pytest.mark.parametrize(("entries", "description"), [
+    ({"0": None}, "body::entries->0: none is not an allowed value"),
+    ({"01": {"value": 1, "history": "30X"}},
+     "body::entries->01->history: string does not match regex ^([1-9][0-9]{0,2}[DWMY])|(INF)$"),
+])
+def test_a_key_that_reads_as_a_number_is_judged_as_the_key_it_is(
+        entries: dict[str, object], description: str) -> None:
+    # jsonschema-rs reports the key "0" (and "01") as the index 0 (and 1): such a request goes
+    # whole to the reference instead of being narrowed to a value that is not there.
+    request = {"path": LEDGER, "query": {}, "body": {"entries": entries}}
+    assert unproven("update_twin_ledger_entry", request) == (request, ())
+    with pytest.raises(TTError) as error:
+        validate({"entries": entries}, "update_twin_ledger_entry", path_params=LEDGER)
+    assert verdict(error) == (400, 400589, description)
+
+
 def test_the_walk_finds_extra_fields_where_an_object_is_closed() -> None:
     # No operation of the catalogue closes an object (pydantic ignores extra fields), so the
     # walk's reading of additionalProperties: false is checked on a schema of its own.

@@ -395,6 +395,19 @@ class _Findings:
         self.bad_keys.setdefault(path, set()).add(key)
 
 
+def _names_its_values(value: Any, path: Path) -> bool:
+    """Whether a Rust error's instance path names the request's own values, step by step.
+
+    jsonschema-rs gives an object's key that reads as a number (``"0"``, ``"01"``) as an int,
+    which cannot be turned back into the key; such a request goes whole to the reference.
+    """
+    for step in path:
+        if isinstance(step, int) != isinstance(value, list):
+            return False
+        value = value[step]
+    return True
+
+
 def _narrowed(value: Any, schema: Any, path: Path, findings: _Findings) -> Any:
     if path in findings.whole or not isinstance(schema, dict):
         return value
@@ -436,8 +449,10 @@ def unproven(operation: str, request: Mapping[str, object], *,
         findings = _Findings()
         errors: Iterable[Any] = engine.deep.iter_errors(request)
         for error in errors:
-            findings.add(tuple(error.instance_path),
-                         whole=type(error.kind).__name__ not in _LOCAL_KINDS)
+            path = tuple(error.instance_path)
+            if not _names_its_values(request, path):
+                return Unproven(request)
+            findings.add(path, whole=type(error.kind).__name__ not in _LOCAL_KINDS)
         if engine.objects is not None:
             engine.objects.check(request, (), findings)
     except (ValueError, OverflowError):  # a lone surrogate cannot become a Rust string
