@@ -38,6 +38,12 @@ def test_each_error_has_its_own_trace() -> None:
     assert len(traces) == 1000
 
 
+def test_a_trace_is_made_once_on_first_use() -> None:
+    error = TTError(Subcode.REQUEST_FORMAT, "x")
+    assert error.trace == error.to_dict()["trace"] == repr(error).split("trace=")[1][1:-2]
+    assert len(error.trace) == 36
+
+
 def test_a_given_trace_is_kept_and_survives_pickling() -> None:
     error = TTError(401000, "Authorization header not provided.", trace="abc")
     copy = pickle.loads(pickle.dumps(error))

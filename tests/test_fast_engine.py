@@ -21,7 +21,8 @@ from tests.test_properties import reference_verdict, streamed_verdict
 from ttguard import TTError, operations, validate
 from ttguard.core.catalogue import request_schema
 from ttguard.core.fast_engine import NOT_PROVEN, _deep, _Findings, _Objects, fast_parse, unproven
-from ttguard.core.reference import first_error
+from ttguard.core.reference import first_error, first_error_at
+from ttguard.core.routes import parse_query
 
 OPERATIONS = [name for name in operations() if request_schema(name)]
 #: Requests per operation: a short pass in the test suite, a long one in ``make fuzz``.
@@ -43,6 +44,25 @@ def test_the_engines_agree_on_requests_from_every_schema(operation: str, data: s
     streamed = streamed_verdict([body], operation, 65536, None, parameters)
     event(f"verdict {streamed[0]}")
     assert streamed == reference_verdict(body, operation, 65536, parameters)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@settings(max_examples=max(EXAMPLES // 4, 10), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_the_direct_driver_words_whole_requests_as_jsonschema_does(operation: str,
+                                                                   data: st.DataObject) -> None:
+    # The core runs the keyword functions by DirectValidator on narrowed requests; on whole
+    # ones it must find jsonschema's first error too, word for word, and where it sits.
+    path, query, body = data.draw(requests(operation))
+    request = {"path": path, "query": parse_query(query), "body": body}
+    direct, reference = (first_error_at(operation, request, direct=flag) for flag in (True, False))
+    if reference is None:
+        assert direct is None, request
+    else:
+        assert direct is not None, request
+        assert ((direct[0].subcode, direct[0].description, direct[1])
+                == (reference[0].subcode, reference[0].description, reference[1])), request
 
 
 LEDGER = {"twin": "e834214a-e13d-412b-ffd6-911ab58c8733", "ledger": "personal"}

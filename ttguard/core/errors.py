@@ -75,7 +75,6 @@ class TTError(Exception):
     subcode: int
     message: str
     description: str
-    trace: str
 
     def __init__(self, subcode: Subcode | int, description: str, *, trace: str | None = None):
         code = int(subcode)
@@ -83,10 +82,18 @@ class TTError(Exception):
             raise ValueError(f"a subcode has six digits, the first three an HTTP status: {code}")
         self.subcode = code
         self.status = code // 1000
-        self.message = Subcode(code).message if code in Subcode._value2member_map_ else "error"
+        self.message = _MESSAGES.get(code, "error")
         self.description = description
-        self.trace = trace if trace is not None else str(uuid.uuid4())
+        self._trace = trace
         super().__init__(description)
+
+    @property
+    def trace(self) -> str:
+        """This error's identifier, made on first use: a refusal nobody reads the trace of
+        (most of those :func:`~ttguard.validate` raises) does not pay for a UUID."""
+        if self._trace is None:
+            self._trace = str(uuid.uuid4())
+        return self._trace
 
     def to_dict(self) -> dict[str, int | str]:
         """The server's error body for this error: ``{"subcode", "trace", "description"}``."""
@@ -101,6 +108,9 @@ class TTError(Exception):
     def __reduce__(self) -> tuple[object, ...]:
         # Exceptions pickle through their args; keep the trace across process boundaries.
         return (_rebuild, (self.subcode, self.description, self.trace))
+
+
+_MESSAGES = {int(subcode): subcode.message for subcode in Subcode}
 
 
 def _rebuild(subcode: int, description: str, trace: str) -> TTError:

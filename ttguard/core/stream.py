@@ -75,7 +75,7 @@ def check_request(operation: str, request: Mapping[str, object], *,
     # pays for it, not every `import ttguard`.
     from .reference import first_error
 
-    error = first_error(operation, judged.request, at=judged.at)
+    error = first_error(operation, judged.request, at=judged.at, direct=True)
     if error is not None:
         raise error
 
