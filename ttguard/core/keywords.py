@@ -32,7 +32,7 @@ Each function has jsonschema's keyword signature ``(validator, value, instance, 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -322,7 +322,8 @@ def min_items(validator: Any, limit: int, instance: Any, schema: Any) -> Iterato
         yield ValidationError(f"ensure this value has at least {limit} items")
 
 
-KEYWORDS = {
+#: Each keyword's function, by the keyword's name.
+KEYWORDS: Mapping[str, Callable[[Any, Any, Any, Any], Iterator[Any]]] = {
     "type": type_,
     "pattern": pattern,
     "maxLength": max_length,
