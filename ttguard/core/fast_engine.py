@@ -27,9 +27,10 @@ Operations:
   ``NOT_PROVEN``. ``orjson`` accepts a subset of what ``json.loads`` accepts (no ``NaN``, no lone
   surrogates, no byte order mark) and returns the same value, except that it turns integers
   outside 64 bits into floats: a body with an integer of 19 or more digits is not proven.
-* :func:`unproven`: ``None`` when the request is proven valid; else the request *narrowed* to
-  what the fast engine could not prove, on which the reference finds the same first error as on
-  the whole request (or none, when the lenient reading was only stricter).
+* :func:`unproven`: ``None`` when the request is proven valid; else the smallest value holding
+  every failure, *narrowed* to what the fast engine could not prove, in which the reference
+  finds the same first error as in the whole request (or none, when the lenient reading was
+  only stricter).
 
 **Narrowing.** A refused request is checked again to find where it fails: Rust's
 ``iter_errors`` on the lenient schema without its object keywords gives the failing paths below,
@@ -45,13 +46,14 @@ other keys changes no error the reference finds: no keyword of the catalogue cou
 keys, and the rank of an extra key only orders it among its siblings, whose order is kept. A
 list keeps its length, each proven item held by ``PROVEN``. A failure that may hide others below
 it (a wrong ``type``, which the reference may coerce, or ``enum``) keeps its subtree whole. And
-since every failure lies in the smallest value holding them all, the reference checks only that
-value (each step of jsonschema's descent costs microseconds).
+since every failure lies in the smallest value holding them all, only that value is narrowed
+and judged.
 
 Cost: valid, one ``orjson`` parse and one Rust pass. Refused, besides: a second Rust pass, the
-walk over the objects the object keywords reach (their keys checked in one Rust call per
-object), one Python pass over the keys of the objects on failing paths, and the reference over
-what is kept (a few small values for a few errors, whatever the body's size).
+walk over the objects the object keywords reach (in Rust: one call for a collection's keys, one
+for its items; in Python: the items that fail), one Python pass over the keys of the objects on
+failing paths below the smallest failing value, and the reference over what is kept (a few
+small values for a few errors, whatever the body's size).
 ``tests/test_fast_engine.py`` checks all this differentially against the reference, on requests
 generated from the catalogue's schemas.
 """
@@ -221,6 +223,23 @@ def _deep(lenient: Any) -> Any:
     return deep
 
 
+def _shallow(lenient: Any) -> Any:
+    """The lenient schema's object keywords alone, which :class:`_Objects` walks; :func:`_deep`
+    keeps the other keywords."""
+    if not _reaches_objects(lenient):
+        return {}
+    shallow: dict[str, Any] = {}
+    for keyword, value in lenient.items():
+        if keyword in (*_OBJECT_KEYWORDS, "type") or (
+                keyword == "additionalProperties" and value is False):
+            shallow[keyword] = value
+        elif keyword == "properties":
+            shallow[keyword] = {name: _shallow(sub) for name, sub in value.items()}
+        elif keyword in ("additionalProperties", "items"):
+            shallow[keyword] = _shallow(value)
+    return shallow
+
+
 def _json_type(value: object) -> str:
     """The JSON type of a parsed value, in the lenient schema's words (no "integer")."""
     if isinstance(value, bool):
@@ -242,8 +261,10 @@ class _Objects:
     ``type`` at the value, with the whole value attached to the error: on a large object that
     costs as much as the body. So on a refused request the Rust pass runs without them (and
     without ``type`` where they apply below) and this walk finds their failures instead:
-    missing names, values of the wrong type, and the keys that fail (tested by Rust on the list
-    of keys, whose errors carry one key each). It visits only the values these keywords reach.
+    missing names, values of the wrong type, and the keys that fail. It visits only the values
+    these keywords reach, and of the items of a collection (a list, or an object's undeclared
+    keys) only those that fail: Rust checks a collection's keys, and its items against their
+    object keywords, in one call each on the list of them, whose errors carry one key or item.
     """
 
     types: frozenset[str] | None
@@ -253,8 +274,8 @@ class _Objects:
     names: Any
     closed: bool
     properties: Mapping[str, _Objects]
-    additional: _Objects | None
-    items: _Objects | None
+    additional: _Items | None
+    items: _Items | None
 
     @classmethod
     def of(cls, lenient: Any, compile: Any) -> _Objects | None:
@@ -271,8 +292,8 @@ class _Objects:
             lenient.get("additionalProperties") is False,
             {name: rules for name, sub in declared.items()
              if (rules := cls.of(sub, compile)) is not None},
-            cls.of(lenient.get("additionalProperties"), compile),
-            cls.of(lenient.get("items"), compile))
+            _Items.of(lenient.get("additionalProperties"), compile),
+            _Items.of(lenient.get("items"), compile))
 
     def check(self, value: Any, path: Path, findings: _Findings) -> None:
         if self.types is not None and _json_type(value) not in self.types:
@@ -280,8 +301,7 @@ class _Objects:
             return
         if isinstance(value, list):
             if self.items is not None:
-                for index, item in enumerate(value):
-                    self.items.check(item, (*path, index), findings)
+                self.items.check(value, list(range(len(value))), path, findings)
             return
         if not isinstance(value, dict):
             return
@@ -298,9 +318,31 @@ class _Objects:
             if name in value:
                 rules.check(value[name], (*path, name), findings)
         if self.additional is not None:
-            for key, item in value.items():
-                if key not in self.declared:
-                    self.additional.check(item, (*path, key), findings)
+            if self.declared:
+                extra = [key for key in value if key not in self.declared]
+                self.additional.check([value[key] for key in extra], extra, path, findings)
+            else:  # a collection and nothing else: its lists are made in C
+                self.additional.check(list(value.values()), list(value), path, findings)
+
+
+@dataclass(frozen=True)
+class _Items:
+    """The object keywords of a collection's items: a list's, or an object's undeclared keys'."""
+
+    #: Proves items hold: a validator of the list of them against their object keywords.
+    proof: Any
+    rules: _Objects
+
+    @classmethod
+    def of(cls, lenient: Any, compile: Any) -> _Items | None:
+        rules = _Objects.of(lenient, compile)
+        return None if rules is None else cls(compile({"items": _shallow(lenient)}), rules)
+
+    def check(self, items: list[Any], steps: list[Any], path: Path, findings: _Findings) -> None:
+        """Walk the items that fail, each at ``path`` and its step."""
+        failing = sorted({error.instance_path[0] for error in self.proof.iter_errors(items)})
+        for index in failing:
+            self.rules.check(items[index], (*path, steps[index]), findings)
 
 
 class _Engine(NamedTuple):
@@ -424,10 +466,10 @@ def _narrowed(value: Any, schema: Any, path: Path, findings: _Findings) -> Any:
 
 
 class Unproven(NamedTuple):
-    """What the reference must judge: the narrowed request, and where its failures lie."""
+    """What the reference must judge: the value at ``at``, narrowed (with ``at`` empty, the
+    request); the value holds every failure, so the reference checks only it."""
 
-    request: Mapping[str, object]
-    #: The path of the smallest value holding every failure: the reference checks only it.
+    value: Any
     at: Path = ()
 
 
@@ -459,5 +501,9 @@ def unproven(operation: str, request: Mapping[str, object], *,
         return Unproven(request)
     if not findings.failing:  # the passes cover every lenient keyword; should one not, be exact
         return Unproven(request)
-    narrowed: Mapping[str, object] = _narrowed(request, request_schema(operation), (), findings)
-    return Unproven(narrowed, findings.common_path())
+    at = findings.common_path()
+    value: Any = request
+    schema = request_schema(operation)
+    for step in at:
+        value, schema = value[step], child_schema(schema, step)
+    return Unproven(_narrowed(value, schema, at, findings), at)

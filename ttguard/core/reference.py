@@ -42,7 +42,8 @@ from .errors import Subcode, TTError
 from .keywords import KEY_LOCATION, KEYWORDS, MISSING_FIELD, rank
 from .locate import Key
 
-__all__ = ["DirectValidator", "RequestValidator", "describe", "first_error", "first_error_at"]
+__all__ = ["DirectValidator", "RequestValidator", "describe", "first_error", "first_error_at",
+           "first_error_in"]
 
 #: A jsonschema validator class speaking the server's rules and words.
 RequestValidator = validators.extend(Draft202012Validator, KEYWORDS)
@@ -130,22 +131,33 @@ def first_error_at(operation: str, request: Mapping[str, object], *,
     steps from the request's root (``"body"``, then keys and indexes), a dictionary key that is
     itself at fault as a :class:`~ttguard.core.locate.Key` (the description says ``__key__``).
 
-    ``request`` may hold :data:`~ttguard.core.fast_engine.PROVEN` in place of values proven
-    valid. ``at`` is the path of a value known to hold every error: only it is checked, against
-    its own schema, which finds the same errors in the same order (their ranks share the steps
-    down to it). ``direct`` runs the keywords by :class:`DirectValidator` where the schema
-    allows, else by jsonschema.
+    ``at`` is the path of a value known to hold every error: only it is checked (see
+    :func:`first_error_in`). ``direct`` runs the keywords by :class:`DirectValidator` where
+    the schema allows, else by jsonschema.
+    """
+    value: Any = request
+    for step in at:
+        value = value[step]
+    return first_error_in(operation, value, at=at, direct=direct)
+
+
+def first_error_in(operation: str, value: object, *, at: Sequence[str | int] = (),
+                   direct: bool = False) -> tuple[TTError, list[str | int | Key]] | None:
+    """:func:`first_error_at` given the request's value at ``at``, which holds every error.
+
+    Only that value is checked, against its own schema: it has the same errors in the same
+    order as in the whole request (their ranks share the steps down to it). It may hold
+    :data:`~ttguard.core.fast_engine.PROVEN` in place of values proven valid.
     """
     validator = _validator(operation, direct)
     if validator is None:
         return None
-    schema: Any = validator.schema
-    instance: Any = dict(request)
-    for step in at:
-        schema, instance = child_schema(schema, step), instance[step]
     if at:
+        schema: Any = validator.schema
+        for step in at:
+            schema = child_schema(schema, step)
         validator = validator.evolve(schema=schema)
-    first = min(validator.iter_errors(instance), key=rank, default=None)
+    first = min(validator.iter_errors(value), key=rank, default=None)
     if first is None:
         return None
     first.path.extendleft(reversed(at))
@@ -156,9 +168,7 @@ def first_error_at(operation: str, request: Mapping[str, object], *,
 
 
 def first_error(operation: str, request: Mapping[str, object], *,
-                at: Sequence[str | int] = (), direct: bool = False) -> TTError | None:
-    """The server's answer to the request's first schema error, by the exact path alone (see
-    :func:`first_error_at`)."""
-    found = first_error_at(operation, request, at=at, direct=direct)
+                direct: bool = False) -> TTError | None:
+    """The server's answer to the request's first schema error, by the exact path alone."""
+    found = first_error_at(operation, request, direct=direct)
     return None if found is None else found[0]
-

@@ -73,11 +73,11 @@ def check_request(operation: str, request: Mapping[str, object], *,
         return
     # jsonschema takes about 100 ms to import: the first request the fast engine cannot prove
     # pays for it, not every `import ttguard`.
-    from .reference import first_error
+    from .reference import first_error_in
 
-    error = first_error(operation, judged.request, at=judged.at, direct=True)
-    if error is not None:
-        raise error
+    found = first_error_in(operation, judged.value, at=judged.at, direct=True)
+    if found is not None:
+        raise found[0]
 
 
 class StreamValidator:
