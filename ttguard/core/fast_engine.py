@@ -80,7 +80,10 @@ PROVEN: Final = object()
 # whitespace). It is found by marking digits and those characters and searching the marks: one
 # pass in C, whatever the body (a regex search took from 0.1x to 1x of a parse). Digits in text
 # such as "RFID#0000..." are not marked as a number; in ": 0000..." within a string they are,
-# which only sends that body the exact way.
+# which only sends that body the exact way. The marks are searched from the end: CPython's
+# reverse search skips well on runs of marks, where the forward one took 0.2x of a parse on
+# identities keys padded with zeros, and 0.6x on a list of zeros (0.01x and 0.02x backwards;
+# at worst, a body of 18-digit numbers, 0.1x).
 _MARKS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x3A if byte in b":[, \t\n\r-" else 0x20
                for byte in range(256))
 _LONG_INTEGER = b":" + b"0" * 19
@@ -381,7 +384,7 @@ def fast_parse(body: bytes | bytearray) -> object:
     orjson refuses what is not UTF-8 (surrogates included), so a body it parses decodes too.
     """
     marks = body.translate(_MARKS)
-    if _LONG_INTEGER in marks or marks.startswith(_LONG_INTEGER[1:]):
+    if marks.rfind(_LONG_INTEGER) >= 0 or marks.startswith(_LONG_INTEGER[1:]):
         return NOT_PROVEN
     try:
         return orjson.loads(body)
