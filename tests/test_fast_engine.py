@@ -119,6 +119,25 @@ def test_a_key_that_reads_as_a_number_is_judged_as_the_key_it_is(
     assert verdict(error) == (400, 400589, description)
 
 
+STICKER_KEY_ERROR = r"body::stickers->__key__: string does not match regex [0-9A-Za-z\-]{3,48}"
+
+
+@pytest.mark.parametrize(("body", "description"), [
+    ({"stickers": {"": {"recipients": None}}}, STICKER_KEY_ERROR),
+    # The path Rust gives the inner error, stickers->recipients, names another value here.
+    ({"stickers": {"": {"recipients": None}, "recipients": {}}}, STICKER_KEY_ERROR),
+])
+def test_an_empty_key_is_judged_as_the_key_it_is(body: dict[str, object],
+                                                 description: str) -> None:
+    # jsonschema-rs leaves an empty key out of an error's path: such a request goes whole to
+    # the reference instead of being narrowed to the value another path names.
+    request = {"path": {}, "query": {}, "body": body}
+    assert unproven("put_sticker", request) == (request, ())
+    with pytest.raises(TTError) as error:
+        validate(body, "put_sticker")
+    assert verdict(error) == (400, 400589, description)
+
+
 def test_the_walk_finds_extra_fields_where_an_object_is_closed() -> None:
     # No operation of the catalogue closes an object (pydantic ignores extra fields), so the
     # walk's reading of additionalProperties: false is checked on a schema of its own.

@@ -444,13 +444,17 @@ def _names_its_values(value: Any, path: Path) -> bool:
     """Whether a Rust error's instance path names the request's own values, step by step.
 
     jsonschema-rs gives an object's key that reads as a number (``"0"``, ``"01"``) as an int,
-    which cannot be turned back into the key; such a request goes whole to the reference.
+    which cannot be turned back into the key, and leaves an empty key out of the path (the
+    path of ``{"": {"x": 1}}``'s 1 reads ``["x"]``, which may name another value). Such a
+    request goes whole to the reference. An empty key left out sits in an object the path
+    leads through or to, and is seen there.
     """
     for step in path:
-        if isinstance(step, int) != isinstance(value, list):
+        if isinstance(step, int) != isinstance(value, list) or (
+                isinstance(value, dict) and "" in value):
             return False
         value = value[step]
-    return True
+    return not (isinstance(value, dict) and "" in value)
 
 
 def _narrowed(value: Any, schema: Any, path: Path, findings: _Findings) -> Any:
