@@ -111,7 +111,10 @@ def _array(schema: dict[str, Any]) -> Strategy:
     return lists
 
 
-_MEMO: dict[int, Strategy] = {}
+#: Each schema node's strategy, by the node's id; the node is kept with it, so that its id is
+#: never given to another (a default such as ``{}`` made for one call would free its id, and a
+#: later node taking it would get this strategy: data generation that differs from run to run).
+_MEMO: dict[int, tuple[Any, Strategy]] = {}
 
 
 def values(schema: Any) -> Strategy:
@@ -119,7 +122,7 @@ def values(schema: Any) -> Strategy:
     if not isinstance(schema, dict):
         return any_json
     if id(schema) in _MEMO:
-        return _MEMO[id(schema)]
+        return _MEMO[id(schema)][1]
     types = schema.get("type", [])
     types = [types] if isinstance(types, str) else types
     options: list[Strategy] = [odd_values]
@@ -143,7 +146,8 @@ def values(schema: Any) -> Strategy:
         options.append(any_json)
         if "pattern" in schema:
             options.append(_strings(schema))
-    strategy = _MEMO[id(schema)] = st.one_of(options)
+    strategy = st.one_of(options)
+    _MEMO[id(schema)] = (schema, strategy)
     return strategy
 
 
