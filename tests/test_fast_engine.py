@@ -20,9 +20,18 @@ from tests.schema_requests import requests
 from tests.test_properties import reference_verdict, streamed_verdict
 from ttguard import TTError, operations, validate
 from ttguard.core.catalogue import request_schema
-from ttguard.core.fast_engine import NOT_PROVEN, _deep, _Findings, _Objects, fast_parse, unproven
+from ttguard.core.fast_engine import (
+    NOT_PROVEN,
+    _deep,
+    _Findings,
+    _Objects,
+    fast_parse,
+    readable_text,
+    unproven,
+)
 from ttguard.core.reference import first_error, first_error_at
 from ttguard.core.routes import parse_query
+from ttguard.core.stream import check_request
 
 OPERATIONS = [name for name in operations() if request_schema(name)]
 #: Requests per operation: a short pass in the test suite, a long one in ``make fuzz``.
@@ -63,6 +72,33 @@ def test_the_direct_driver_words_whole_requests_as_jsonschema_does(operation: st
         assert direct is not None, request
         assert ((direct[0].subcode, direct[0].description, direct[1])
                 == (reference[0].subcode, reference[0].description, reference[1])), request
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@settings(max_examples=max(EXAMPLES // 4, 10), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_the_passes_that_find_failures_prove_what_the_lenient_schema_proves(
+        operation: str, data: st.DataObject) -> None:
+    # On a large body (LARGE_BODY), the deep pass and the walk prove a request valid without
+    # the lenient schema's pass: they must accept exactly what it accepts, and refuse the rest
+    # with the reference's words.
+    path, query, body = data.draw(requests(operation))
+    text = body.decode("utf-8", "surrogatepass")
+    request = {"path": path, "query": parse_query(query), "body": json.loads(text)}
+    if readable_text(text):
+        assert ((unproven(operation, request, large=True) is None)
+                == (unproven(operation, request) is None)), request
+    outcomes = []
+    for large in (False, True):
+        try:
+            check_request(operation, request, large=large)
+            outcomes.append(None)
+        except TTError as error:
+            outcomes.append((error.subcode, error.description))
+    reference = first_error(operation, request)
+    assert outcomes == [None if reference is None else (reference.subcode,
+                                                        reference.description)] * 2, request
 
 
 LEDGER = {"twin": "e834214a-e13d-412b-ffd6-911ab58c8733", "ledger": "personal"}
