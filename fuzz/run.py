@@ -3,8 +3,9 @@ bounded time.
 
 Each round runs hypothesis with a fresh seed on the streaming law (any chunking of any request
 gives the same verdict as the whole body, and as the buffered reference pipeline; nothing but
-TTError is ever raised) and on the differential law (the fast engine and the reference give the
-same verdict, subcode and description on requests generated from every catalogue schema), until
+TTError is ever raised) and on the differential laws (the fast engine and the reference give the
+same verdict, subcode and description on requests generated from every catalogue schema; so do
+the two drivers of the keyword functions, and the two ways the fast engine proves a request), until
 the time budget is spent and the differential law has seen at least ``FUZZ_DIFFERENTIAL``
 requests (100 000 by default). A finding stops the run with hypothesis' minimal failing example
 and a non-zero exit status.
@@ -30,13 +31,16 @@ DIFFERENTIAL = int(os.environ.get("FUZZ_DIFFERENTIAL", "100000"))
 
 def main(seconds: float) -> int:
     streaming = laws.test_any_chunking_agrees_with_the_whole_body_and_the_reference
-    differential = engines.test_the_engines_agree_on_requests_from_every_schema
+    differential = [engines.test_the_engines_agree_on_requests_from_every_schema,
+                    engines.test_the_direct_driver_words_whole_requests_as_jsonschema_does,
+                    engines.test_the_passes_that_find_failures_prove_what_the_lenient_schema_proves]
     started = time.monotonic()
     rounds = 0
     while time.monotonic() - started < seconds or engines.checked < DIFFERENTIAL:
         streaming()
         for operation in engines.OPERATIONS:
-            differential(operation=operation)
+            for law in differential:
+                law(operation=operation)
         rounds += 1
         print(f"round {rounds}: {laws.checked} streamed, {engines.checked} differential "
               f"requests, {time.monotonic() - started:.0f} s", flush=True)
