@@ -18,7 +18,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from importlib.abc import Traversable
 
-__all__ = ["Operation", "child_schema", "operation", "operations", "request_schema"]
+__all__ = ["ANNOTATIONS", "Operation", "child_schema", "operation", "operations", "request_schema"]
+
+#: The keywords of the catalogue's schemas that judge nothing: comments, and the variant of a
+#: pattern a message prints (see :func:`ttguard.core.keywords.pattern`).
+ANNOTATIONS = frozenset({"$schema", "$comment", "title", "description", "x-pattern-printed"})
 
 
 class Operation(NamedTuple):

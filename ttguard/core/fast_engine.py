@@ -69,7 +69,7 @@ from typing import Any, Final, NamedTuple
 
 import orjson
 
-from .catalogue import child_schema, request_schema
+from .catalogue import ANNOTATIONS, child_schema, request_schema
 
 __all__ = ["LARGE_BODY", "NOT_PROVEN", "PROVEN", "Unproven", "fast_parse", "readable_text",
            "unproven"]
@@ -127,7 +127,6 @@ _COERCIONS: Mapping[str, _Coercion] = {
 #: for the JSON types they apply to (lengths count code points in both).
 _AGREED = frozenset({"pattern", "maxLength", "minLength", "maximum", "minimum", "enum", "const",
                      "required", "maxItems", "minItems"})
-_ANNOTATIONS = frozenset({"$schema", "$comment", "title", "description", "x-pattern-printed"})
 
 
 class _Unknown(Exception):
@@ -174,7 +173,7 @@ def _lenient(schema: Any) -> Any:
     lenient: dict[str, Any] = {}
     restrictions: list[Any] = []
     for keyword, value in schema.items():
-        if keyword in _ANNOTATIONS:
+        if keyword in ANNOTATIONS:
             continue
         if keyword == "type":
             lenient["type"], restricted = _lenient_type(value, bounded)

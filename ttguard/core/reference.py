@@ -37,7 +37,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from .catalogue import child_schema, request_schema
+from .catalogue import ANNOTATIONS, child_schema, request_schema
 from .errors import Subcode, TTError
 from .keywords import KEY_LOCATION, KEYWORDS, MISSING_FIELD, rank
 from .locate import Key
@@ -50,7 +50,6 @@ RequestValidator = validators.extend(Draft202012Validator, KEYWORDS)
 ROOT_LOCATION = "__root__"
 
 
-_ANNOTATIONS = frozenset({"$schema", "$comment", "title", "description", "x-pattern-printed"})
 #: jsonschema's mark of an error detail no keyword has set yet.
 _UNSET = ValidationError("").validator
 
@@ -82,7 +81,7 @@ class DirectValidator:
                     keyword == "additionalProperties" and value is not False):
                 if not DirectValidator.applies_to(value):
                     return False
-            elif keyword not in KEYWORDS and keyword not in _ANNOTATIONS:
+            elif keyword not in KEYWORDS and keyword not in ANNOTATIONS:
                 return False
         return True
 
