@@ -59,9 +59,9 @@ class DirectValidator:
 
     For each keyword of a schema, in the schema's order, the keyword's function yields its
     errors; an error gets the keyword and the value it is about where its function left them
-    unset, and each container step prepends its path. Only what
-    :func:`~ttguard.core.reference.first_error_at` and the keyword functions use is here:
-    ``schema``, ``evolve(schema=...)``, ``iter_errors`` and ``descend``.
+    unset, and each container step prepends its path. Only what :func:`first_error_in` and the
+    keyword functions use is here: ``schema``, ``evolve(schema=...)``, ``iter_errors`` and
+    ``descend`` (whose ``schema_path`` is taken and dropped: nothing reads an error's).
     """
 
     def __init__(self, schema: Any) -> None:
