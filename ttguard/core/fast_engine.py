@@ -209,40 +209,31 @@ def _reaches_objects(lenient: Any) -> bool:
             or _reaches_objects(lenient.get("items")))
 
 
-def _deep(lenient: Any) -> Any:
-    """The lenient schema without what :class:`_Objects` checks instead."""
+def _walked(keyword: str, value: Any, reaches_objects: bool) -> bool:
+    """Whether :class:`_Objects` (the walk) checks ``keyword`` at a node, not Rust's deep pass:
+    the object keywords, and ``type`` where they apply at or below the node."""
+    return (keyword in _OBJECT_KEYWORDS or (keyword == "additionalProperties" and value is False)
+            or (keyword == "type" and reaches_objects))
+
+
+def _split(lenient: Any, *, walked: bool) -> Any:
+    """The part of the lenient schema the walk checks (``walked``), or the part the deep pass
+    checks. Each keyword falls in exactly one part, so the two passes together check what the
+    lenient schema checks (which :data:`LARGE_BODY` relies on)."""
+    if walked and not _reaches_objects(lenient):
+        return {}
     if not isinstance(lenient, dict):
         return lenient
-    walked = _reaches_objects(lenient)
-    deep: dict[str, Any] = {}
+    reaches_objects = _reaches_objects(lenient)
+    part: dict[str, Any] = {}
     for keyword, value in lenient.items():
-        if keyword in _OBJECT_KEYWORDS or (keyword == "type" and walked) or (
-                keyword == "additionalProperties" and value is False):
-            continue
         if keyword == "properties":
-            deep[keyword] = {name: _deep(sub) for name, sub in value.items()}
-        elif keyword in ("additionalProperties", "items"):
-            deep[keyword] = _deep(value)
-        else:
-            deep[keyword] = value
-    return deep
-
-
-def _shallow(lenient: Any) -> Any:
-    """The lenient schema's object keywords alone, which :class:`_Objects` walks; :func:`_deep`
-    keeps the other keywords."""
-    if not _reaches_objects(lenient):
-        return {}
-    shallow: dict[str, Any] = {}
-    for keyword, value in lenient.items():
-        if keyword in (*_OBJECT_KEYWORDS, "type") or (
-                keyword == "additionalProperties" and value is False):
-            shallow[keyword] = value
-        elif keyword == "properties":
-            shallow[keyword] = {name: _shallow(sub) for name, sub in value.items()}
-        elif keyword in ("additionalProperties", "items"):
-            shallow[keyword] = _shallow(value)
-    return shallow
+            part[keyword] = {name: _split(sub, walked=walked) for name, sub in value.items()}
+        elif keyword in ("additionalProperties", "items") and value is not False:
+            part[keyword] = _split(value, walked=walked)
+        elif _walked(keyword, value, reaches_objects) == walked:
+            part[keyword] = value
+    return part
 
 
 def _json_type(value: object) -> str:
@@ -341,7 +332,9 @@ class _Items:
     @classmethod
     def of(cls, lenient: Any, compile: Any) -> _Items | None:
         rules = _Objects.of(lenient, compile)
-        return None if rules is None else cls(compile({"items": _shallow(lenient)}), rules)
+        if rules is None:
+            return None
+        return cls(compile({"items": _split(lenient, walked=True)}), rules)
 
     def check(self, items: list[Any], steps: list[Any], path: Path, findings: _Findings) -> None:
         """Walk the items that fail, each at ``path`` and its step."""
@@ -370,7 +363,7 @@ def _compiled(operation: str) -> _Engine | None:
     try:
         lenient = _lenient(schema)
         return _Engine(jsonschema_rs.validator_for(lenient),
-                       jsonschema_rs.validator_for(_deep(lenient)),
+                       jsonschema_rs.validator_for(_split(lenient, walked=False)),
                        _Objects.of(lenient, jsonschema_rs.validator_for))
     except (_Unknown, ValueError, jsonschema_rs.ValidationError):
         return None
