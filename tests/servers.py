@@ -27,6 +27,9 @@ class Running:
 
     host: str
     port: int
+    #: The thread serving it, if in this process: what it logs carries this ``record.thread``,
+    #: which tells its records from those of a server another test left running.
+    thread: int | None = None
 
     @property
     def url(self) -> str:
@@ -65,7 +68,7 @@ def uvicorn_server(app: Any, *, lifespan: str = "auto") -> Iterator[Running]:
     if not wait_until(lambda: server.started or not thread.is_alive()) or not server.started:
         raise RuntimeError("uvicorn did not start")
     try:
-        yield Running("127.0.0.1", port)
+        yield Running("127.0.0.1", port, thread.ident)
     finally:
         server.should_exit = True
         thread.join(10)
