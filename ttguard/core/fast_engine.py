@@ -12,8 +12,9 @@ accepts, written in plain JSON Schema:
   pydantic reads as booleans (``"yes"``, ``"off"``, any case). Each is a subset of what
   :mod:`ttguard.core.keywords` accepts, expressed with keywords that apply to one JSON type only
   (``pattern`` to strings, ``minimum`` to numbers), so the schema's own checks keep theirs.
-  Under a bound (``minimum``/``maximum``) no string passes: the reference compares a numeric
-  string's value, which JSON Schema cannot.
+  Under a bound (``minimum``/``maximum``) the reference compares a numeric string's value,
+  which JSON Schema cannot: there a string passes only as the decimal numeral of an integer
+  within the bounds, spelled out as a regex of the range (a query's ``count=100`` is a string).
 * **An optional property may be** ``null``, as the reference skips it.
 * ``format: uuid`` becomes its pattern; patterns are the catalogue's, run by Rust's ``regex``,
   whose ``$`` is the end only and whose classes are those printed: it accepts a subset of what a
@@ -62,6 +63,7 @@ generated from the catalogue's schemas.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -133,16 +135,77 @@ class _Unknown(Exception):
     """A keyword the lenient reading cannot vouch for."""
 
 
-def _lenient_type(types: str | list[str], bounded: bool) -> tuple[list[str], list[Any]]:
+Bounds = tuple[float | None, float | None]
+#: Integers a float holds exactly. The reference compares float(text) with a bound: a numeral
+#: within a larger bound may round past it.
+_EXACT_FLOATS = 2**53
+#: Leading zeros a numeral within bounds may have; with its digits, short of the interpreter's
+#: int-string digit limit, as in _INTEGER_TEXT.
+_ZEROS = "0{0,50}"
+
+
+def _numerals_between(low: int, high: int | None) -> str:
+    """A regex of the decimal numerals, without sign or leading zero, of the integers from
+    ``low`` (at least 1) to ``high`` (``None``: no end).
+
+    The range is cut into runs that share their leading digits and end in a digit range then
+    free digits (1-9, 10-99, 100-999, ... for 1 to 999; 1000-1000 is "100[0-0]"), each one
+    alternative: a few for each decimal order of the range.
+    """
+    alternatives = []
+    if high is None:
+        width = len(str(low))
+        alternatives.append(f"[1-9][0-9]{{{width},48}}")
+        high = 10 ** width - 1
+    while low <= high:
+        step = 1  # the free digits' place value: low is a multiple of it
+        while low % (step * 10) == 0 and low + step * 10 - 1 <= high:
+            step *= 10
+        head, digit = divmod(low // step, 10)
+        count = 1
+        while digit + count <= 9 and low + (count + 1) * step - 1 <= high:
+            count += 1
+        free = len(str(step)) - 1
+        alternatives.append(f"{head or ''}[{digit}-{digit + count - 1}]" + "[0-9]" * free)
+        low += count * step
+    return "|".join(alternatives)
+
+
+def _integer_text_within(minimum: float | None, maximum: float | None) -> str:
+    """A regex of the strings ``int()`` reads as an integer within the bounds (``None``: none),
+    in the plain forms: an optional sign, leading zeros, digits."""
+    low = None if minimum is None else math.ceil(minimum)
+    high = None if maximum is None else math.floor(maximum)
+    alternatives = []
+    if (low is None or low <= 0) and (high is None or high >= 0):
+        alternatives.append("[+-]?0{1,51}")
+    positive_low = 1 if low is None else max(low, 1)
+    if high is None or positive_low <= high:
+        alternatives.append(f"\\+?{_ZEROS}(?:{_numerals_between(positive_low, high)})")
+    # The negative ones, by their magnitudes.
+    negative_low = 1 if high is None else max(-high, 1)
+    negative_high = None if low is None else -low
+    if negative_high is None or negative_low <= negative_high:
+        alternatives.append(f"-{_ZEROS}(?:{_numerals_between(negative_low, negative_high)})")
+    return f"^(?:{'|'.join(alternatives)})$" if alternatives else "[^\\s\\S]"
+
+
+def _lenient_type(types: str | list[str], bounds: Bounds | None
+                  ) -> tuple[list[str], list[Any]]:
     """The JSON types a declared ``type`` accepts, and the restrictions on some of them."""
     coercions = [_COERCIONS[name] for name in ([types] if isinstance(types, str) else types)]
     json_types = sorted({json_type for coercion in coercions for json_type in coercion.json_types})
     # Each restriction applies to one JSON type only, so a list of them reads as their union.
     restrictions: list[Any] = []
     texts = [coercion.strings for coercion in coercions if "string" in coercion.json_types]
-    if bounded:
-        # The reference bounds a numeric string by its value: leave strings to it.
-        json_types = [json_type for json_type in json_types if json_type != "string"]
+    if bounds is not None:
+        # The reference bounds a numeric string by its value: only integers' numerals within
+        # the bounds are spelled out here; other strings are left to it.
+        if texts and all(text == _INTEGER_TEXT for text in texts) and all(
+                bound is None or abs(bound) <= _EXACT_FLOATS for bound in bounds):
+            restrictions.append({"pattern": _integer_text_within(*bounds)})
+        else:
+            json_types = [json_type for json_type in json_types if json_type != "string"]
     elif texts and None not in texts:
         restrictions.append({"pattern": f"^(?:{'|'.join(f'(?:{text})' for text in texts)})$"})
     numbers = [coercion.numbers for coercion in coercions if "number" in coercion.json_types]
@@ -167,7 +230,8 @@ def _lenient(schema: Any) -> Any:
     """The schema read as :mod:`ttguard.core.keywords` reads it, in plain JSON Schema."""
     if not isinstance(schema, dict):
         return schema
-    bounded = "minimum" in schema or "maximum" in schema
+    bounds = (schema.get("minimum"), schema.get("maximum"))
+    bounded = bounds != (None, None)
     if bounded and "type" not in schema:
         raise _Unknown("a bound without a type")  # it would bound numeric strings too
     lenient: dict[str, Any] = {}
@@ -176,7 +240,7 @@ def _lenient(schema: Any) -> Any:
         if keyword in ANNOTATIONS:
             continue
         if keyword == "type":
-            lenient["type"], restricted = _lenient_type(value, bounded)
+            lenient["type"], restricted = _lenient_type(value, bounds if bounded else None)
             restrictions += restricted
         elif keyword == "properties":
             required = schema.get("required", ())
