@@ -44,9 +44,12 @@ from .fast_engine import PROVEN
 __all__ = ["KEYWORDS", "MISSING_FIELD", "rank"]
 
 #: Seconds a single regex match may take before it is given up (and the value accepted). The
-#: clock is the wall's, so on a busy machine a linear match of a few milliseconds may take far
-#: longer: the bound only stops a backtracking pattern (no catalogue pattern is one: see
-#: tests/test_adversarial.py), and must not turn a refusal into an acceptance under load.
+#: ``regex`` package reads C's ``clock()``: the CPU time of the whole process, all its threads,
+#: so in a threaded server the clock runs as many times faster as threads are busy (other
+#: processes do not count). The bound only stops a backtracking pattern (no catalogue pattern
+#: is one: see tests/test_adversarial.py), and sits far above a linear match (a few ms on
+#: 64 kB) so as not to turn a refusal into an acceptance under load. Reading that clock is a
+#: system call (about 0.7 us here, twice a search), the largest cost of a pattern check.
 REGEX_TIMEOUT = 1.0
 #: The location pydantic v1 gives a dict key.
 KEY_LOCATION = "__key__"
