@@ -250,6 +250,24 @@ def refused_cases(size: int) -> list[Case]:
     return cases
 
 
+class Query(NamedTuple):
+    """A request whose parameters are the whole check: a GET with a query and no body."""
+
+    kind: str
+    operation: str
+    path_params: dict[str, str]
+    query: str
+
+
+#: Bounded integers in queries, as the docs write them: each is a string to the core.
+QUERIES = [
+    Query("scan twins, count and details", "scan_twins", {}, "count=100&details=true"),
+    Query("list stickers, limit and offset", "list_stickers", {}, "limit=50&offset=10"),
+    Query("ledger entry history, limit", "get_twin_ledger_entry_history",
+          {"twin": TWIN, "ledger": "personal"}, "limit=20"),
+]
+
+
 def oversized(size: int) -> Iterator[bytes]:
     """A ``size``-byte twin description, made lazily in 64 KiB chunks (valid JSON if joined)."""
     head, tail = b'{"description": {"notes": "', b'"}}'

@@ -13,8 +13,9 @@ from jsonschema import Draft202012Validator
 import ttguard
 from ttguard.core.catalogue import request_schema
 from ttguard.core.fast_engine import LARGE_BODY, unproven
+from ttguard.core.routes import parse_query
 
-from .bodies import Case
+from .bodies import Case, Query
 
 #: The quota a naive pipeline checks after reading the whole body, as ttguard's default.
 QUOTA = ttguard.DEFAULT_MAX_BODY
@@ -44,6 +45,19 @@ def proven_fast(case: Case) -> bool:
     """Whether the fast engine alone proves the request valid, without the reference."""
     return unproven(case.operation, _request(case, json.loads(case.body)),
                     large=len(case.body) >= LARGE_BODY) is None
+
+
+def ttguard_query(query: Query, *, without_query: bool = False) -> Callable[[], object]:
+    """The full check of a bodiless request, with its query or without it (the floor)."""
+    text = "" if without_query else query.query
+    return lambda: ttguard.validate(None, query.operation, path_params=query.path_params,
+                                    query=text)
+
+
+def query_proven_fast(query: Query) -> bool:
+    """Whether the fast engine alone proves the request, its query included."""
+    request = {"path": query.path_params, "query": parse_query(query.query), "body": {}}
+    return unproven(query.operation, request) is None
 
 
 def json_loads(case: Case) -> Callable[[], object]:

@@ -57,6 +57,10 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f} ms"
 
 
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:.1f} us"
+
+
 def _mib(size: float) -> str:
     return f"{size / MiB:.2f} MiB"
 
@@ -71,6 +75,8 @@ HEADERS = {
                      "fastjsonschema", "ttguard / json.loads", "naive / ttguard"],
     "Docs idioms, valid": ["body", "1 kB", "8 kB", "64 kB", "proven by the fast engine alone"],
     "Refused bodies": ["body: fault, place", "1 kB", "8 kB", "64 kB"],
+    "Query parameters": ["request", "with its query", "without a query", "ratio",
+                         "proven by the fast engine alone"],
     "Oversized bodies": ["size", "ttguard time", "ttguard peak", "naive time", "naive peak"],
     "Chunk sizes (64 kB body)": ["chunk", "time", "/ one 64 KiB chunk"],
     "Middleware under load": ["body", "bare req/s", "guarded req/s", "guarded / bare",
@@ -154,6 +160,25 @@ def refused_bodies(report: Report, sizes: list[int], quick: bool) -> None:
         report.target(f"refused, {_size(size)}: <= 2.0x json.loads (every fault and place)",
                       within == len(column),
                       f"{within} of {len(column)} within, worst {max(column):.2f}x")
+
+
+def query_parameters(report: Report, quick: bool) -> None:
+    """Bodiless requests whose query holds bounded integers, against the same without a query."""
+    section = "Query parameters"
+    print(section)
+    proven = []
+    for query in bodies.QUERIES:
+        with_query, without = medians(
+            [pipelines.ttguard_query(query), pipelines.ttguard_query(query, without_query=True)],
+            **({"repeat": 1, "budget": 0.001} if quick else {}))
+        proven.append(pipelines.query_proven_fast(query))
+        report.data.setdefault("queries", []).append(
+            {"kind": query.kind, "query": query.query, "ttguard": with_query,
+             "without_query": without, "proven": proven[-1]})
+        report.row(section, f"{query.kind}: `?{query.query}`", _us(with_query), _us(without),
+                   f"{with_query / without:.2f}x", "yes" if proven[-1] else "no")
+    report.target("bounded integers in queries: proven by the fast engine alone (every request)",
+                  all(proven), f"{sum(proven)} of {len(proven)}")
 
 
 def oversized_bodies(report: Report, sizes: list[int], naive_limit: int) -> None:
@@ -297,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         valid_bodies(report, [KiB, 4 * KiB])
         docs_idioms(report, [KiB], quick=True)
         refused_bodies(report, [KiB], quick=True)
+        query_parameters(report, quick=True)
         oversized_bodies(report, [MiB, 2 * MiB], naive_limit=MiB)
         chunk_sizes(report, 8 * KiB, [64, 8 * KiB])
         middleware(report, [KiB], seconds=1, requests=40, rounds=1)
@@ -304,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         valid_bodies(report, [KiB, 8 * KiB, 64 * KiB])
         docs_idioms(report, [KiB, 8 * KiB, 64 * KiB], quick=False)
         refused_bodies(report, [KiB, 8 * KiB, 64 * KiB], quick=False)
+        query_parameters(report, quick=False)
         oversized_bodies(report, [MiB, 100 * MiB, GiB], naive_limit=100 * MiB)
         chunk_sizes(report, 64 * KiB, [1, 64, 4 * KiB, 64 * KiB])
         middleware(report, [KiB, 63 * KiB], seconds=10, requests=4000, rounds=3)

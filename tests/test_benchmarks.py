@@ -52,12 +52,13 @@ def test_the_quick_run_prints_every_section_and_writes_its_results(tmp_path: Pat
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
-    for section in ("Valid bodies", "Docs idioms, valid", "Refused bodies", "Oversized bodies",
+    for section in ("Valid bodies", "Docs idioms, valid", "Refused bodies", "Query parameters",
+                    "Oversized bodies",
                     "Chunk sizes", "Middleware under load", "Targets"):
         assert section in result.stdout
     assert {path.name for path in tmp_path.iterdir()} == {"latest.md", "latest.json",
                                                            "latest.png"}
-    assert len(json.loads((tmp_path / "latest.json").read_text())["targets"]) == 12
+    assert len(json.loads((tmp_path / "latest.json").read_text())["targets"]) == 13
 
 
 def test_bench_outside_a_checkout_is_a_usage_error(tmp_path: Path) -> None:
