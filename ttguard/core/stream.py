@@ -108,7 +108,8 @@ class StreamValidator:
         if content_length is not None and content_length < 0:
             raise ValueError(f"content_length must not be negative: {content_length}")
         self.operation = operation
-        self._parameters = {"path": dict(path_params or {}), "query": parse_query(query or {})}
+        self._parameters = {"path": dict(path_params or {}),
+                            "query": parse_query(query) if query else {}}
         self.content_length = content_length
         self.max_body = max_body
         self.received = 0
@@ -116,8 +117,9 @@ class StreamValidator:
         self._verdict: TTError | None = None
         self._value: object = None
         self._finished = False
-        #: No verdict yet, not finished, no UTF-8 to check while streaming: feed()'s short path.
-        self._plain = content_length is None
+        #: No verdict yet, not finished, and the UTF-8 checker (if any) has seen only ASCII, so
+        #: an ASCII chunk cannot fail it and need not pass through it: feed()'s short path.
+        self._plain = True
         #: Past this count, a body is over its quota or its declared length.
         self._limit = max_body if content_length is None else content_length
         # UTF-8 is worth checking while streaming only when an error found there can be final.
@@ -143,9 +145,11 @@ class StreamValidator:
 
     def feed(self, chunk: Chunk) -> None:
         """Take the next bytes of the body; raise the verdict as soon as it is certain."""
-        # Called once per chunk: the common case (bytes within the limit, no UTF-8 to check as
-        # they stream) takes four steps, so that tiny chunks cost little each.
-        if self._plain and type(chunk) is bytes and self.received + len(chunk) <= self._limit:
+        # Called once per chunk: the common case (bytes within the limit, and either no UTF-8 to
+        # check as they stream or ASCII so far) takes a few steps, so that tiny chunks cost
+        # little each, and a request's one chunk makes no further call.
+        if (self._plain and type(chunk) is bytes and self.received + len(chunk) <= self._limit
+                and (self._utf8 is None or chunk.isascii())):
             self.received += len(chunk)
             self._buffer += chunk
             return
@@ -163,8 +167,11 @@ class StreamValidator:
         received = self.received = self.received + size
         if received > self._limit:
             self._pass_limit()
-        if self._utf8 is not None and not self._utf8.check(chunk):
-            self._reach(invalid_characters())
+        if self._utf8 is not None:
+            # The checker may now be inside a character: every later chunk goes through it.
+            self._plain = False
+            if not self._utf8.check(chunk):
+                self._reach(invalid_characters())
         self._buffer += chunk
 
     def _refuse_feed(self) -> NoReturn:
