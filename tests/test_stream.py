@@ -107,6 +107,16 @@ def test_with_a_declared_length_bad_utf8_fails_in_its_feed() -> None:
     assert verdict(error) == NOT_UTF8
 
 
+def test_an_ascii_chunk_after_a_cut_character_fails_in_its_feed() -> None:
+    # ASCII chunks skip the checker only while every chunk before them was ASCII too.
+    validator = StreamValidator(content_length=100)
+    validator.feed(b'{"a": ')
+    validator.feed(b'"\xc3')
+    with pytest.raises(TTError) as error:
+        validator.feed(b'a"}')
+    assert verdict(error) == NOT_UTF8
+
+
 def test_without_a_declared_length_bad_utf8_waits_for_the_end() -> None:
     validator = StreamValidator()
     validator.feed(b'{"a": "\xff')  # the quota could still be passed, and would win
