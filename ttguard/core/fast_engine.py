@@ -230,9 +230,9 @@ def _lenient(schema: Any) -> Any:
     """The schema read as :mod:`ttguard.core.keywords` reads it, in plain JSON Schema."""
     if not isinstance(schema, dict):
         return schema
-    bounds = (schema.get("minimum"), schema.get("maximum"))
-    bounded = bounds != (None, None)
-    if bounded and "type" not in schema:
+    bounds: Bounds | None = ((schema.get("minimum"), schema.get("maximum"))
+                             if "minimum" in schema or "maximum" in schema else None)
+    if bounds is not None and "type" not in schema:
         raise _Unknown("a bound without a type")  # it would bound numeric strings too
     lenient: dict[str, Any] = {}
     restrictions: list[Any] = []
@@ -240,7 +240,7 @@ def _lenient(schema: Any) -> Any:
         if keyword in ANNOTATIONS:
             continue
         if keyword == "type":
-            lenient["type"], restricted = _lenient_type(value, bounds if bounded else None)
+            lenient["type"], restricted = _lenient_type(value, bounds)
             restrictions += restricted
         elif keyword == "properties":
             required = schema.get("required", ())
