@@ -294,12 +294,57 @@ def test_a_fast_parse_is_the_exact_parse(text: str | bytes) -> None:
     assert json.dumps(value) == json.dumps(exact)
 
 
-def test_integers_beyond_64_bits_keep_their_digits() -> None:
-    for beyond in (b"[-9223372036854775809]", b"[18446744073709551616]", b"18446744073709551616",
-                   b'{"a":\n 18446744073709551616.5}', b"[1,18446744073709551616e0]"):
-        assert fast_parse(beyond) is NOT_PROVEN
-    assert fast_parse(b"[-999999999999999999, 999999999999999999]") == [
-        -999999999999999999, 999999999999999999]
+BEYOND_64_BITS = (b"[-9223372036854775809]", b"[18446744073709551616]", b"18446744073709551616",
+                  b'{"a":\n 18446744073709551616.5}', b"[1,18446744073709551616e0]",
+                  b'{"n": ' + b"7" * 4300 + b"}")
+
+
+@pytest.mark.parametrize("body", BEYOND_64_BITS)
+def test_integers_beyond_64_bits_keep_their_digits_in_a_body_without_escapes(body: bytes) -> None:
+    value = fast_parse(body)
+    assert json.dumps(value) == json.dumps(json.loads(body))
+
+
+@pytest.mark.parametrize("body", BEYOND_64_BITS)
+def test_integers_beyond_64_bits_are_not_proven_beside_escapes_or_non_ascii(body: bytes) -> None:
+    # orjson's route, which would turn them into floats.
+    for other in (b'[' + body + b', "\\n"]', b'[' + body + ', "é"]'.encode()):
+        assert fast_parse(other) is NOT_PROVEN
+
+
+def test_integers_within_64_bits_are_proven_on_both_routes() -> None:
+    for body in (b"[-999999999999999999, 999999999999999999]",
+                 b'[-999999999999999999, 999999999999999999, "\\u00e9"]'):
+        assert fast_parse(body) == json.loads(body)
+
+
+def test_what_the_escape_free_route_cannot_read_goes_the_other_way() -> None:
+    # 4301 digits pass the interpreter's limit; 1e400 is out of msgspec's range, while
+    # json.loads reads it as infinity; nesting 1000 deep is past msgspec's recursion budget,
+    # and within orjson's, which reads it as it did before msgspec.
+    assert fast_parse(b"[" + b"7" * 4301 + b"]") is NOT_PROVEN
+    assert fast_parse(b"[1e400]") is NOT_PROVEN
+    assert isinstance(fast_parse(b"[" * 1000 + b"]" * 1000), list)
+
+
+ascii_numbers = st.one_of(
+    st.integers(min_value=-(10**60), max_value=10**60).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.from_regex(r"-?(0|[1-9][0-9]{0,30})(\.[0-9]{1,30})?([eE][+-]?[0-9]{1,3})?",
+                  fullmatch=True))
+
+
+@settings(max_examples=400, deadline=None)
+@given(numbers=st.lists(ascii_numbers, max_size=8),
+       spacing=st.sampled_from(["", " ", "\n\t", "\r\n  "]))
+def test_numbers_without_escapes_parse_as_json_loads_reads_them(numbers: list[str],
+                                                                  spacing: str) -> None:
+    body = ("[" + spacing + f",{spacing}".join(numbers) + spacing + "]").encode()
+    value = fast_parse(body)
+    if value is NOT_PROVEN:
+        return
+    assert json.dumps(value) == json.dumps(json.loads(body))
+    assert [type(item) for item in value] == [type(item) for item in json.loads(body)]
 
 
 def test_long_digit_runs_in_text_and_fractions_are_parsed_fast() -> None:
