@@ -189,6 +189,21 @@ def test_a_schema_verdict_is_raised_again_by_finish() -> None:
     assert first.value is again.value
 
 
+def test_a_verdict_keeps_no_frame_that_saw_the_request() -> None:
+    # The validator keeps its verdict: frames kept in its traceback would keep the parsed
+    # request alive until the cyclic collector ran (and show its values to a logger that
+    # prints frame locals).
+    validator = StreamValidator("create_twin_identity")
+    validator.feed(b'{"identities": {"RFID-1": {"visibility": "SECRET"}}}')
+    with pytest.raises(TTError) as refused:
+        validator.finish()
+    traceback = refused.value.__traceback__
+    while traceback is not None:
+        assert traceback.tb_frame.f_code.co_name in (
+            "test_a_verdict_keeps_no_frame_that_saw_the_request", "finish", "_reach")
+        traceback = traceback.tb_next
+
+
 def test_after_finish_feed_is_a_value_error_and_finish_repeats_the_value() -> None:
     validator = StreamValidator()
     validator.feed(b"[1]")

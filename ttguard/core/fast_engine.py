@@ -547,9 +547,11 @@ def _narrowed(value: Any, schema: Any, path: Path, findings: _Findings) -> Any:
     if not isinstance(value, dict):
         return value
     kept = below | findings.bad_keys.get(path, set()) | set(schema.get("required", ()))
-    return {key: _narrowed(item, child_schema(schema, key), (*path, key), findings)
-            if key in below else PROVEN
-            for key, item in value.items() if key in kept}
+    present = [key for key in kept if key in value]
+    if len(present) > 1:  # in their order in the object, which ranks their errors
+        present = [key for key in value if key in kept]
+    return {key: _narrowed(value[key], child_schema(schema, key), (*path, key), findings)
+            if key in below else PROVEN for key in present}
 
 
 class Unproven(NamedTuple):
