@@ -35,6 +35,8 @@ raises ``ValueError`` while ``finish`` returns the same value.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
+from types import ModuleType
 from typing import NoReturn
 
 from .catalogue import operation as find_operation
@@ -57,6 +59,16 @@ def quota_violation(max_body: int) -> TTError:
                    f"Request body is too large to process (limit: {max_body} bytes).")
 
 
+@cache
+def _reference() -> ModuleType:
+    """The reference engine, imported by the first request the fast engine cannot prove:
+    jsonschema takes about 100 ms to import, which ``import ttguard`` does not pay. (An import
+    statement in :func:`check_request` would cost 0.5 us a refusal.)"""
+    from . import reference
+
+    return reference
+
+
 def check_request(operation: str, request: Mapping[str, object], *,
                   readable: bool = True, large: bool = False) -> None:
     """Raise the server's answer if ``request`` breaks the operation's schema.
@@ -73,11 +85,7 @@ def check_request(operation: str, request: Mapping[str, object], *,
     judged = unproven(operation, request, readable=readable, large=large)
     if judged is None:
         return
-    # jsonschema takes about 100 ms to import: the first request the fast engine cannot prove
-    # pays for it, not every `import ttguard`.
-    from .reference import first_error_in
-
-    found = first_error_in(operation, judged.value, at=judged.at, direct=True)
+    found = _reference().first_error_in(operation, judged.value, at=judged.at, direct=True)
     if found is not None:
         raise found[0]
 
