@@ -61,7 +61,8 @@ def validate(body: Body, operation: str | None = None, *, content_length: int | 
     """
     validator = StreamValidator(operation, content_length=content_length, max_body=max_body,
                                 path_params=path_params, query=query)
-    for chunk in _chunks(body):
+    # Bytes, the most common body, need no generator (0.2 us of a 1 kB body's 4 us).
+    for chunk in (body,) if type(body) is bytes else _chunks(body):
         validator.feed(chunk)
     return validator.finish()
 
