@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 import ttguard
 from ttguard.core.catalogue import request_schema
-from ttguard.core.fast_engine import LARGE_BODY, unproven
+from ttguard.core.fast_engine import unproven
 from ttguard.core.routes import parse_query
 
 from .bodies import Case, Query
@@ -44,7 +44,7 @@ def ttguard_verdict(case: Case) -> Callable[[], object]:
 def proven_fast(case: Case) -> bool:
     """Whether the fast engine alone proves the request valid, without the reference."""
     return unproven(case.operation, _request(case, json.loads(case.body)),
-                    large=len(case.body) >= LARGE_BODY) is None
+                    size=len(case.body)) is None
 
 
 def ttguard_query(query: Query, *, without_query: bool = False) -> Callable[[], object]:

@@ -5,10 +5,10 @@ Each round runs hypothesis with a fresh seed on the streaming law (any chunking 
 gives the same verdict as the whole body, and as the buffered reference pipeline; nothing but
 TTError is ever raised) and on the differential laws (the fast engine and the reference give the
 same verdict, subcode and description on requests generated from every catalogue schema; so do
-the two drivers of the keyword functions, and the two ways the fast engine proves a request), until
-the time budget is spent and the differential law has seen at least ``FUZZ_DIFFERENTIAL``
-requests (100 000 by default). A finding stops the run with hypothesis' minimal failing example
-and a non-zero exit status.
+the two drivers of the keyword functions, and the three ways the fast engine proves a request,
+by body size), until the time budget is spent and the differential law has seen at least
+``FUZZ_DIFFERENTIAL`` requests (100 000 by default). A finding stops the run with hypothesis'
+minimal failing example and a non-zero exit status.
 
     python fuzz/run.py [SECONDS]      # default 300
 """

@@ -24,7 +24,9 @@ from tests.test_properties import reference_verdict, streamed_verdict
 from ttguard import TTError, operations, validate
 from ttguard.core.catalogue import request_schema
 from ttguard.core.fast_engine import (
+    LARGE_BODY,
     NOT_PROVEN,
+    SPLIT_BODY,
     _Findings,
     _integer_text_within,
     _Objects,
@@ -84,25 +86,26 @@ def test_the_direct_driver_words_whole_requests_as_jsonschema_does(operation: st
 @given(data=st.data())
 def test_the_passes_that_find_failures_prove_what_the_lenient_schema_proves(
         operation: str, data: st.DataObject) -> None:
-    # On a large body (LARGE_BODY), the deep pass and the walk prove a request valid without
-    # the lenient schema's pass: they must accept exactly what it accepts, and refuse the rest
-    # with the reference's words.
+    # From SPLIT_BODY, a pass for each part of the lenient schema proves a request, and from
+    # LARGE_BODY the deep pass and the walk do, without the lenient schema's pass: each way
+    # must accept exactly what it accepts, and refuse the rest with the reference's words.
     path, query, body = data.draw(requests(operation))
     text = body.decode("utf-8", "surrogatepass")
     request = {"path": path, "query": parse_query(query), "body": json.loads(text)}
+    sizes = (0, SPLIT_BODY, LARGE_BODY)
     if readable_text(text):
-        assert ((unproven(operation, request, large=True) is None)
-                == (unproven(operation, request) is None)), request
+        proven = [unproven(operation, request, size=size) is None for size in sizes]
+        assert proven == [proven[0]] * len(sizes), request
     outcomes = []
-    for large in (False, True):
+    for size in sizes:
         try:
-            check_request(operation, request, large=large)
+            check_request(operation, request, size=size)
             outcomes.append(None)
         except TTError as error:
             outcomes.append((error.subcode, error.description))
     reference = first_error(operation, request)
-    assert outcomes == [None if reference is None else (reference.subcode,
-                                                        reference.description)] * 2, request
+    expected = None if reference is None else (reference.subcode, reference.description)
+    assert outcomes == [expected] * len(sizes), request
 
 
 LEDGER = {"twin": "e834214a-e13d-412b-ffd6-911ab58c8733", "ledger": "personal"}

@@ -78,8 +78,8 @@ import orjson
 
 from .catalogue import ANNOTATIONS, child_schema, request_schema
 
-__all__ = ["LARGE_BODY", "NOT_PROVEN", "PROVEN", "Unproven", "fast_parse", "readable_text",
-           "unproven"]
+__all__ = ["LARGE_BODY", "NOT_PROVEN", "PROVEN", "SPLIT_BODY", "Unproven", "fast_parse",
+           "readable_text", "unproven"]
 
 #: What :func:`fast_parse` returns when it cannot vouch for a value.
 NOT_PROVEN: Final = object()
@@ -426,7 +426,11 @@ class _Engine(NamedTuple):
     lenient: Any
     #: The lenient schema without object keywords: finds failing paths on a refused request.
     deep: Any
+    #: The object keywords, walked in Python on a refused request; None where there are none.
     objects: _Objects | None
+    #: The object keywords as one schema (the part of the lenient schema ``deep`` leaves out):
+    #: proves them in one Rust pass. None where there are none.
+    walked: Any
 
 
 @cache
@@ -438,9 +442,11 @@ def _compiled(operation: str) -> _Engine | None:
 
     try:
         lenient = _lenient(schema)
+        objects = _Objects.of(lenient, jsonschema_rs.validator_for)
         return _Engine(jsonschema_rs.validator_for(lenient),
-                       jsonschema_rs.validator_for(_split(lenient, walked=False)),
-                       _Objects.of(lenient, jsonschema_rs.validator_for))
+                       jsonschema_rs.validator_for(_split(lenient, walked=False)), objects,
+                       None if objects is None
+                       else jsonschema_rs.validator_for(_split(lenient, walked=True)))
     except (_Unknown, ValueError, jsonschema_rs.ValidationError):
         return None
 
@@ -498,11 +504,19 @@ def readable_text(text: str) -> bool:
     return "NaN" not in text and "Infinity" not in text
 
 
-#: The body size from which the deep pass and the walk, which find the failures, prove a request
-#: valid in place of the lenient schema's pass. On the valid docs-idiom bodies they cost 0.8x to
-#: 0.9x of that pass at 64 kB, about as much at 16 kB, 1.1x to 1.2x at 8 kB and 2x to 4x at 1 kB
-#: (a few Python calls against one Rust call). A large refused request then pays for one pass
-#: less: 64 kB identities with a bad key went from 1.8x-2.1x of a parse to 1.4x.
+#: How a request is proven depends on its body's size, as measured on the docs-idiom bodies:
+#:
+#: * below :data:`SPLIT_BODY`, by the lenient schema's pass, the cheapest proof (one Rust call);
+#:   a refusal then runs both finders: the deep pass and the walk;
+#: * from :data:`SPLIT_BODY`, by a Rust pass for each of the two parts of the lenient schema (the
+#:   deep part, the object keywords), which cost 1% to 3% of a parse more than one pass at 4 kB
+#:   to 8 kB; a refusal then runs only the finder of the part that failed (a bad identities key
+#:   at 8 kB: the deep pass, 6 us, is not run);
+#: * from :data:`LARGE_BODY`, by the two finders themselves, which cost about as much as the
+#:   lenient schema's pass there (0.8x to 1.07x at 16 kB, 1.2x at 8 kB: a few Python calls); a
+#:   refusal then pays for no pass of proof at all: 64 kB identities with a bad key went from
+#:   1.8x-2.1x of a parse to 1.4x.
+SPLIT_BODY = 4096
 LARGE_BODY = 16384
 #: Rust error kinds (of the deep pass) reported at a value without hiding any error below it.
 _LOCAL_KINDS = frozenset({"Pattern", "MaxLength", "MinLength", "Maximum", "Minimum",
@@ -586,13 +600,13 @@ class Unproven(NamedTuple):
 
 
 def unproven(operation: str, request: Mapping[str, object], *, readable: bool = True,
-             large: bool = False) -> Unproven | None:
+             size: int = 0) -> Unproven | None:
     """``None`` if the request is proven valid, else what the reference must judge.
 
     ``readable`` is ``False`` when the request may hold a value the Rust engine misreads (see
     :func:`readable_text`), and then nothing is proven: the whole request goes to the reference.
-    ``large`` says the body has at least :data:`LARGE_BODY` bytes: the passes that find the
-    failures then prove the request valid themselves (see there).
+    ``size`` is the body's length in bytes, which decides how the request is proven (see
+    :data:`SPLIT_BODY`); any size gives the same answer.
     """
     engine = _compiled(operation)
     if engine is None:
@@ -600,24 +614,32 @@ def unproven(operation: str, request: Mapping[str, object], *, readable: bool = 
     if not readable:
         return Unproven(request)
     try:
-        if not large and engine.lenient.is_valid(request):
-            return None
+        deep_failed = objects_failed = True  # until a pass proves its part
+        if size < SPLIT_BODY:
+            if engine.lenient.is_valid(request):
+                return None
+        elif size < LARGE_BODY:
+            deep_failed = not engine.deep.is_valid(request)
+            objects_failed = engine.walked is not None and not engine.walked.is_valid(request)
+            if not (deep_failed or objects_failed):
+                return None
         findings = _Findings()
-        errors: Iterable[Any] = engine.deep.iter_errors(request)
-        for error in errors:
-            path = tuple(error.instance_path)
-            if not _names_its_values(request, path):
-                return Unproven(request)
-            findings.add(path, whole=type(error.kind).__name__ not in _LOCAL_KINDS)
-        if engine.objects is not None:
+        if deep_failed:
+            errors: Iterable[Any] = engine.deep.iter_errors(request)
+            for error in errors:
+                path = tuple(error.instance_path)
+                if not _names_its_values(request, path):
+                    return Unproven(request)
+                findings.add(path, whole=type(error.kind).__name__ not in _LOCAL_KINDS)
+        if objects_failed and engine.objects is not None:
             engine.objects.check(request, (), findings)
     except (ValueError, OverflowError):  # a lone surrogate cannot become a Rust string
         return Unproven(request)
     if not findings.failing:
-        # Together the passes check every keyword of the lenient schema, so finding nothing
-        # proves the request. Where the lenient schema refused it, that cannot be: should a
-        # keyword slip through the passes, be exact.
-        return None if large else Unproven(request)
+        # Together the finders check every keyword of the lenient schema, so finding nothing
+        # proves the request. Where a pass of proof refused it, that cannot be: should a keyword
+        # slip through the finders, be exact.
+        return None if size >= LARGE_BODY else Unproven(request)
     at = findings.common_path()
     value: Any = request
     schema = request_schema(operation)

@@ -41,7 +41,7 @@ from typing import NoReturn
 
 from .catalogue import operation as find_operation
 from .errors import Subcode, TTError
-from .fast_engine import LARGE_BODY, NOT_PROVEN, fast_parse, readable_text, unproven
+from .fast_engine import NOT_PROVEN, fast_parse, readable_text, unproven
 from .routes import Query, parse_query
 from .syntax import Utf8Checker, decode_utf8, invalid_characters, is_blank, parse_json
 
@@ -70,19 +70,20 @@ def _reference() -> ModuleType:
 
 
 def check_request(operation: str, request: Mapping[str, object], *,
-                  readable: bool = True, large: bool = False) -> None:
+                  readable: bool = True, size: int = 0) -> None:
     """Raise the server's answer if ``request`` breaks the operation's schema.
 
     ``request`` holds the parts known so far, any of ``"path"``, ``"query"`` and ``"body"``;
     an operation without a schema accepts anything. ``readable`` is ``False`` when the request
     may hold a value the fast engine misreads (:func:`~ttguard.core.fast_engine.readable_text`);
-    ``large`` is ``True`` for a body of :data:`~ttguard.core.fast_engine.LARGE_BODY` bytes or more.
+    ``size`` is the body's length in bytes, which decides how the fast engine proves it (see
+    :data:`~ttguard.core.fast_engine.SPLIT_BODY`).
 
     Two engines, one verdict: the fast engine (:mod:`ttguard.core.fast_engine`) proves most
     requests valid; it narrows the others to what it could not prove, and the reference
     (:mod:`ttguard.core.reference`) judges that and words the verdict (and may still accept).
     """
-    judged = unproven(operation, request, readable=readable, large=large)
+    judged = unproven(operation, request, readable=readable, size=size)
     if judged is None:
         return
     found = _reference().first_error_in(operation, judged.value, at=judged.at, direct=True)
@@ -233,7 +234,7 @@ class StreamValidator:
             # An empty body is judged as an empty object: its required fields are missing.
             body = {} if value is None else value
             check_request(self.operation, {**self._parameters, "body": body}, readable=readable,
-                          large=len(self._buffer) >= LARGE_BODY)
+                          size=len(self._buffer))
         return value
 
 
