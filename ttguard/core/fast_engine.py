@@ -54,13 +54,15 @@ it (a wrong ``type``, which the reference may coerce, or ``enum``) keeps its sub
 since every failure lies in the smallest value holding them all, only that value is narrowed
 and judged.
 
-Cost: valid, one ``orjson`` parse and one Rust pass. Refused, besides: a second Rust pass, the
-walk over the objects the object keywords reach (in Rust: one call for a collection's keys, one
-for its items; in Python: the items that fail), one Python pass over the keys of the objects on
-failing paths below the smallest failing value, and the reference over what is kept (a few
-small values for a few errors, whatever the body's size). From :data:`LARGE_BODY` bytes on,
-the second pass and the walk prove a valid request in place of the first pass, which they then
-cost less than, and a refusal pays for one pass less.
+Cost: valid, one parse (``msgspec`` or ``orjson``, in C) and one Rust pass. Refused, besides:
+the deep pass, the walk over the objects the object keywords reach (in Rust: one call for a
+collection's keys, one for its items; in Python: the items that fail), a Python pass over the
+keys of each object on a failing path below the smallest failing value where it keeps more than
+one, and the reference over what is kept (a few small values for a few errors, whatever the
+body's size). From :data:`SPLIT_BODY` bytes on, the two parts of the lenient schema are proven
+by a pass each, so a refusal runs only the finder of the part that failed; from
+:data:`LARGE_BODY` bytes on, the finders prove a valid request themselves, which then costs
+about as much, and a refusal pays for no pass of proof.
 ``tests/test_fast_engine.py`` checks all this differentially against the reference, on requests
 generated from the catalogue's schemas.
 """
