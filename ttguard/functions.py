@@ -8,7 +8,7 @@ generator is abandoned as soon as it passes the quota.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 
 from .core import DEFAULT_MAX_BODY, Query, StreamValidator
 
@@ -29,20 +29,21 @@ def _serialised(value: JSONValue) -> bytes:
                         "give byte chunks as an iterator, not a list") from None
 
 
-def _chunks(body: Body) -> Iterator[Chunk]:
+def _chunks(body: Body) -> Iterable[Chunk]:
+    # A body in one piece is a tuple, not a generator: bytes, the most common body, would pay
+    # 0.2 us of a 1 kB body's 4 us for one.
     if body is None:
-        return
+        return ()
     if isinstance(body, (bytes, bytearray, memoryview)):
-        yield body
-    elif isinstance(body, str):
+        return (body,)
+    if isinstance(body, str):
         # A str holding lone surrogates cannot be UTF-8: keep them, so the verdict is 400314.
-        yield body.encode("utf-8", "surrogatepass")
-    elif isinstance(body, (dict, list, tuple, int, float, bool)):
-        yield _serialised(body)
-    elif isinstance(body, Iterable):
-        yield from body
-    else:
-        raise TypeError(f"cannot validate a body of type {type(body).__name__}")
+        return (body.encode("utf-8", "surrogatepass"),)
+    if isinstance(body, (dict, list, tuple, int, float, bool)):
+        return (_serialised(body),)
+    if isinstance(body, Iterable):
+        return body
+    raise TypeError(f"cannot validate a body of type {type(body).__name__}")
 
 
 def validate(body: Body, operation: str | None = None, *, content_length: int | None = None,
@@ -61,8 +62,7 @@ def validate(body: Body, operation: str | None = None, *, content_length: int | 
     """
     validator = StreamValidator(operation, content_length=content_length, max_body=max_body,
                                 path_params=path_params, query=query)
-    # Bytes, the most common body, need no generator (0.2 us of a 1 kB body's 4 us).
-    for chunk in (body,) if type(body) is bytes else _chunks(body):
+    for chunk in _chunks(body):
         validator.feed(chunk)
     return validator.finish()
 
