@@ -484,10 +484,12 @@ def fast_parse(body: bytes | bytearray) -> object:
     if _few_escapes(body):
         try:
             return _MSGSPEC.decode(body)
-        except (msgspec.DecodeError, RecursionError):
-            # Not JSON, or beyond msgspec's limits (nesting, digits): orjson's limits are its
-            # own, and where both fail the exact path decides.
-            pass
+        except msgspec.DecodeError:
+            # Not JSON, or a number beyond msgspec's range: the exact path decides, without
+            # orjson failing on the same bytes first.
+            return NOT_PROVEN
+        except RecursionError:
+            pass  # nesting past msgspec's budget and within orjson's: orjson reads it, as before
     marks = body.translate(_MARKS)
     if marks.rfind(_LONG_INTEGER) >= 0 or marks.startswith(_LONG_INTEGER[1:]):
         return NOT_PROVEN
