@@ -111,6 +111,28 @@ def test_no_catalogue_regex_backtracks_on_a_pathological_value(pattern: str) -> 
         compiled.search(value, timeout=keywords.REGEX_TIMEOUT)
 
 
+@pytest.mark.parametrize("pattern", catalogue_patterns())
+def test_no_catalogue_regex_takes_long_on_a_short_pathological_value(pattern: str) -> None:
+    # Strings of up to UNTIMED_LENGTH characters are searched without the timeout: the bound
+    # here (CPU time of this process, so a busy machine does not count) is a thousand times
+    # what a linear search of them takes.
+    compiled = regex.compile(pattern, flags=regex.VERSION0)
+    for value in PATHOLOGICAL:
+        short = value[-keywords.UNTIMED_LENGTH:]
+        compiled.search(short, timeout=0.01)
+        compiled.search(short[:-1], timeout=0.01)
+
+
+def test_a_short_string_gets_its_verdict_whatever_the_timeout(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keywords, "REGEX_TIMEOUT", 1e-9)
+    schema = {"pattern": "^[a-z_][0-9a-z_]{0,63}$"}
+    value = "a" * (keywords.UNTIMED_LENGTH - 1) + "!"
+    errors = list(keywords.pattern(None, schema["pattern"], value, schema))
+    assert [error.message for error in errors] == [
+        "string does not match regex ^[a-z_][0-9a-z_]{0,63}$"]
+
+
 def test_a_regex_that_runs_out_of_time_accepts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(keywords, "REGEX_TIMEOUT", 1e-9)
     schema = {"pattern": "^[a-z_][0-9a-z_]{0,63}$"}

@@ -486,7 +486,7 @@ def openapi_document(server: str = DEFAULT_SERVER) -> dict[str, Any]:
     Each call with the same ``server`` returns the same object: copy it before changing it.
     """
     # Imported here: the keyword functions bring jsonschema, which only the document needs.
-    from .core.keywords import REGEX_TIMEOUT
+    from .core.keywords import REGEX_TIMEOUT, UNTIMED_LENGTH
 
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations().values():
@@ -510,8 +510,9 @@ def openapi_document(server: str = DEFAULT_SERVER) -> dict[str, Any]:
                        "matches before a final newline and \\d, \\w, \\s, \\b are Unicode; "
                        "the exported pattern is its ECMA 262 spelling, the original in "
                        "x-ttguard-pattern where they differ; a pattern with no ECMA spelling "
-                       "is left out (the schema accepts more); a search over "
-                       f"{REGEX_TIMEOUT} s accepts",
+                       "is left out (the schema accepts more); a search of over "
+                       f"{REGEX_TIMEOUT} s (only strings of over {UNTIMED_LENGTH} characters "
+                       "are timed) accepts",
             "coercion": "body values and parameters are read as pydantic v1 reads them; the "
                         "schemas spell the values it coerces",
         },
