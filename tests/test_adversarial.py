@@ -118,9 +118,8 @@ def test_no_catalogue_regex_takes_long_on_a_short_pathological_value(pattern: st
     # what a linear search of them takes.
     compiled = regex.compile(pattern, flags=regex.VERSION0)
     for value in PATHOLOGICAL:
-        short = value[-keywords.UNTIMED_LENGTH:]
-        compiled.search(short, timeout=0.01)
-        compiled.search(short[:-1], timeout=0.01)
+        for short in (value[:keywords.UNTIMED_LENGTH], value[-keywords.UNTIMED_LENGTH:]):
+            compiled.search(short, timeout=0.01)
 
 
 def test_a_short_string_gets_its_verdict_whatever_the_timeout(
