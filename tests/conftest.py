@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -26,3 +28,17 @@ def split(body: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({cut % (len(body) + 1) for cut in cuts})
     edges = [0, *points, len(body)]
     return [body[start:end] for start, end in itertools.pairwise(edges)]
+
+
+def cyclic_garbage(action: Callable[[], object], *kinds: type) -> list[object]:
+    """The objects of ``kinds`` that ``action`` leaves for the cyclic collector: garbage that
+    reference counting alone does not free (what other threads leave is not counted)."""
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        action()
+        gc.collect()
+        return [found for found in gc.garbage if isinstance(found, kinds)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from types import FrameType
 
 import pytest
-from conftest import verdict
+from conftest import cyclic_garbage, verdict
 
-from ttguard import TTError, avalidate, validate
+from ttguard import StreamValidator, TTError, avalidate, validate
 
 GIB = 1 << 30
 CHUNK = 64 * 1024
@@ -99,6 +100,30 @@ def test_avalidate_returns_the_value_of_an_async_body() -> None:
         yield b'{"entries": '
         yield b'{"k": {}}}'
     assert asyncio.run(avalidate(body(), "add_twin_ledger_entry")) == {"entries": {"k": {}}}
+
+
+def test_a_refusal_leaves_no_garbage_for_the_cyclic_collector() -> None:
+    # The validator keeps its verdict: a traceback through the frames holding the validator
+    # would be a cycle, freed only by the collector (1-2 us a refusal, and pauses).
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"identities": {"RFID-1": {}}}'
+
+    def without_a_loop(coroutine: Coroutine[object, object, object]) -> None:
+        # asyncio.run() would add cycles of its own (its future keeps the exception).
+        coroutine.send(None)
+
+    def refuse_three_times() -> None:
+        for refused in (lambda: validate(b'{"identities": {"RFID-1": {}}}', "create_twin_identity"),
+                        lambda: validate(b"[" * 70000),
+                        lambda: without_a_loop(avalidate(chunks(), "create_twin_identity"))):
+            try:
+                refused()
+            except TTError:
+                continue
+            raise AssertionError("accepted")
+
+    refuse_three_times()  # first uses: imports, caches
+    assert cyclic_garbage(refuse_three_times, TTError, StreamValidator, FrameType) == []
 
 
 def test_an_unserialisable_value_is_a_type_error_that_says_what_to_do() -> None:

@@ -16,6 +16,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.load import subprocess_server
+from tests.conftest import cyclic_garbage
 from tests.servers import (
     RecordingUpstream,
     Running,
@@ -32,7 +34,7 @@ from tests.servers import (
     uvicorn_server,
     wait_until,
 )
-from ttguard import Subcode, TTError
+from ttguard import StreamValidator, Subcode, TTError
 from ttguard.asgi import GuardMiddleware
 from ttguard.core.compare import Agreement, Answer, compare, read_answer
 from ttguard.gateway import create_app
@@ -335,6 +337,42 @@ def test_metric_labels_stay_bounded_over_10000_distinct_paths() -> None:
                                      {"operation": "get_twin", "verdict": "accepted"}) == 2500
     assert registry.get_sample_value("ttguard_requests_total",
                                      {"operation": "get_twin", "verdict": "400589"}) == 2500
+
+
+def test_a_refusal_leaves_no_garbage_for_the_cyclic_collector() -> None:
+    # A verdict kept with its traceback would hold the frames that hold its keeper: a cycle
+    # that only the collector frees (1-2 us a refusal, and its pauses). In process, where the
+    # collector can be asked; the middleware never waits here, so no event loop is needed.
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    guards = [GuardMiddleware(app), GuardMiddleware(app, report_only=True),
+              GuardMiddleware(app, metrics=GuardMetrics(CollectorRegistry()))]
+    oversized = [(b"content-length", b"70000")]  # refused before the body is read
+
+    def refuse(guard: GuardMiddleware, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        incoming = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            pass
+
+        scope = {"type": "http", "method": "POST", "path": "/twins", "raw_path": b"/twins",
+                 "query_string": b"", "headers": headers}
+        with pytest.raises(StopIteration):
+            guard(scope, receive, send).send(None)
+
+    def refuse_each() -> None:
+        for guard in guards:
+            refuse(guard, INVALID, [])
+            refuse(guard, b"{}", oversized)
+
+    refuse_each()  # first uses: imports, caches
+    assert cyclic_garbage(refuse_each, TTError, StreamValidator, FrameType) == []
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -233,6 +233,12 @@ class _AnswerWatcher:
         return read_answer(self.status, bytes(self.body) if self.complete else None)
 
 
+def _untraced(verdict: TTError) -> TTError:
+    """A verdict to keep, without its traceback: that holds the frames that hold the keeper, a
+    cycle that only the cyclic collector would free."""
+    return verdict.with_traceback(None)
+
+
 class _Check:
     """One request's check: the core's validator, fed message by message, and its verdict.
 
@@ -254,7 +260,7 @@ class _Check:
         try:
             self.validator = guard.validator(scope, route)
         except TTError as error:
-            self.verdict, self.done = error, True
+            self.verdict, self.done = _untraced(error), True
         except Exception as failure:
             self.verdict, self.done = internal_error(failure), True
         if self._timed:
@@ -273,7 +279,7 @@ class _Check:
                 self.validator.finish()
                 self.done = True
         except TTError as error:
-            self.verdict, self.done = error, True
+            self.verdict, self.done = _untraced(error), True
         except ValueError:
             self.verdict = TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH)
             self.done = True
