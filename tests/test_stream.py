@@ -204,6 +204,20 @@ def test_a_verdict_keeps_no_frame_that_saw_the_request() -> None:
         traceback = traceback.tb_next
 
 
+@pytest.mark.parametrize("body", [b'{"description": "SECRET", ', b'{"description": "\xff SECRET"}'])
+@pytest.mark.parametrize("content_length", [None, "given"])
+def test_a_syntax_verdict_keeps_no_context_that_holds_the_body(
+        body: bytes, content_length: str | None) -> None:
+    # The parser's error (its traceback, a decode error's object) holds the whole body: kept as
+    # the verdict's context, it would live, and be readable, as long as the verdict.
+    validator = StreamValidator(content_length=len(body) if content_length else None)
+    with pytest.raises(TTError) as refused:
+        validator.feed(body)
+        validator.finish()
+    assert refused.value.subcode in (400415, 400314)
+    assert refused.value.__context__ is None and refused.value.__cause__ is None
+
+
 def test_after_finish_feed_is_a_value_error_and_finish_repeats_the_value() -> None:
     validator = StreamValidator()
     validator.feed(b"[1]")

@@ -67,7 +67,11 @@ def decode_utf8(body: bytes | bytearray) -> str:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise invalid_characters() from None
+        # Raised past the handler: a verdict whose context held the decode error would keep the
+        # whole body alive (the error's object) as long as the verdict is kept.
+        text = None
+    if text is None:
+        raise invalid_characters()
     return text[1:] if text.startswith(_BOM) else text
 
 
@@ -81,5 +85,7 @@ def parse_json(text: str) -> object:
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
-        # JSONDecodeError is a ValueError; so is the int-string digit limit.
-        raise TTError(Subcode.NOT_A_VALID_JSON, NOT_A_VALID_JSON) from None
+        # JSONDecodeError is a ValueError; so is the int-string digit limit. Raised past the
+        # handler, as in decode_utf8(): its traceback holds the body's text.
+        pass
+    raise TTError(Subcode.NOT_A_VALID_JSON, NOT_A_VALID_JSON)
