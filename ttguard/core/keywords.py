@@ -12,10 +12,11 @@ The server validates requests with pydantic v1 models (its descriptions carry py
   are about, so a coerced value is never refused by them.
 
 ``pattern`` is JSON Schema's unanchored search, anchored only as printed, with Python's regex
-syntax (``$`` also matches before a final newline), run by the ``regex`` package with a timeout.
-pydantic v1 matches at the start (``re.match``), pydantic v2 searches with Rust's ``regex``
-(whose ``$`` is the end only); a Python search accepts everything either accepts. A pattern that
-times out accepts, since only the server can then decide.
+syntax (``$`` also matches before a final newline), run by the ``regex`` package, with a
+timeout on strings of over :data:`UNTIMED_LENGTH` characters. pydantic v1 matches at the start
+(``re.match``), pydantic v2 searches with Rust's ``regex`` (whose ``$`` is the end only); a
+Python search accepts everything either accepts. A search that times out accepts, since only the
+server can then decide.
 
 **Order of errors.** pydantic reports a model's fields in declaration order, a dict's items in
 their order (each key before its value), a list's items in order. Each container keyword below
