@@ -62,18 +62,21 @@ def validate(body: Body, operation: str | None = None, *, content_length: int | 
     Raises :class:`~ttguard.TTError` with the server's answer; ``ValueError`` or ``TypeError``
     for arguments that are not a request body. Returns ``None`` for an empty body.
     """
-    validator = StreamValidator(operation, content_length=content_length, max_body=max_body,
-                                path_params=path_params, query=query)
     try:
-        for chunk in _chunks(body):
-            validator.feed(chunk)
-        return validator.finish()
+        return _judged(StreamValidator(operation, content_length=content_length,
+                                       max_body=max_body, path_params=path_params, query=query),
+                       _chunks(body))
     except TTError as verdict:
         # The validator keeps its verdict: a traceback through the frames that hold it would
         # close a cycle that only the cyclic collector frees (1 to 2 us a refusal). The verdict
-        # leaves from here, without those frames.
-        del validator
+        # leaves from here, where no frame holds the validator.
         raise verdict.with_traceback(None) from None
+
+
+def _judged(validator: StreamValidator, chunks: Iterable[Chunk]) -> object:
+    for chunk in chunks:
+        validator.feed(chunk)
+    return validator.finish()
 
 
 async def avalidate(body: Body | AsyncIterable[Chunk], operation: str | None = None, *,
@@ -84,12 +87,15 @@ async def avalidate(body: Body | AsyncIterable[Chunk], operation: str | None = N
     if not isinstance(body, AsyncIterable):
         return validate(body, operation, content_length=content_length, max_body=max_body,
                         path_params=path_params, query=query)
-    validator = StreamValidator(operation, content_length=content_length, max_body=max_body,
-                                path_params=path_params, query=query)
     try:
-        async for chunk in body:
-            validator.feed(chunk)
-        return validator.finish()
+        return await _ajudged(StreamValidator(operation, content_length=content_length,
+                                              max_body=max_body, path_params=path_params,
+                                              query=query), body)
     except TTError as verdict:
-        del validator  # as in validate(): no cycle through this frame
-        raise verdict.with_traceback(None) from None
+        raise verdict.with_traceback(None) from None  # as in validate()
+
+
+async def _ajudged(validator: StreamValidator, chunks: AsyncIterable[Chunk]) -> object:
+    async for chunk in chunks:
+        validator.feed(chunk)
+    return validator.finish()
