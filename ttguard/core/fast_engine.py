@@ -61,9 +61,8 @@ keys of each object on a failing path below the smallest failing value where it 
 one, and the reference over what is kept (a few small values for a few errors, whatever the
 body's size); the walk only where a pass of the object keywords fails. From :data:`SPLIT_BODY`
 bytes on, the two parts of the lenient schema are proven by a pass each, so a refusal runs only
-the finder of the part that failed; from
-:data:`LARGE_BODY` bytes on, the finders prove a valid request themselves, which then costs
-about as much, and a refusal pays for no pass of proof.
+the finder of the part that failed; from :data:`LARGE_BODY` bytes on, the finders prove a valid
+request themselves, which then costs about as much, and a refusal pays for no pass of proof.
 ``tests/test_fast_engine.py`` checks all this differentially against the reference, on requests
 generated from the catalogue's schemas.
 """
