@@ -20,9 +20,9 @@ import requests
 from trustedtwin.tt_api import TTRESTService
 from trustedtwin.tt_api_async import TTAsyncRESTService
 
-from tests.conftest import verdict
+from tests.conftest import cyclic_garbage, verdict
 from tests.servers import Recorder, Running, uvicorn_server
-from ttguard import TTError
+from ttguard import StreamValidator, TTError
 from ttguard.clients import (
     AsyncGuardTransport,
     GuardedSession,
@@ -31,6 +31,7 @@ from ttguard.clients import (
     guard_middleware,
     guarded_client_session,
 )
+from ttguard.clients.request_guard import GuardedRequest
 
 TWIN = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
 QUOTA = "Request body is too large to process (limit: 65536 bytes)."
@@ -173,6 +174,35 @@ def test_each_library_refuses_raw_bodies(server: Running, recorder: Recorder, bo
     asyncio.run(with_async_clients())
     assert refusals == [expected] * 4
     assert recorder.requests == []
+
+
+def test_a_refusal_leaves_no_garbage_for_the_cyclic_collector() -> None:
+    # Each check keeps its verdict: raised through the frames that hold the check, its
+    # traceback would close a cycle that only the collector frees. Refused before any
+    # connection, so the address need not answer.
+    base = "http://127.0.0.1:9"
+    url, body = f"{base}/twins", b'{"description": {"Name": 1}}'
+    session = GuardedSession(base)
+    client = httpx.Client(transport=GuardTransport(base_url=base))
+
+    async def refuse_async() -> None:
+        async with httpx.AsyncClient(transport=AsyncGuardTransport(base_url=base)) as client:
+            with pytest.raises(TTError):
+                await client.post(url, content=body)
+        async with aiohttp.ClientSession(middlewares=[guard_middleware(base)]) as session:
+            with pytest.raises(TTError):
+                await session.post(url, data=body)
+
+    def refuse_each() -> None:
+        with pytest.raises(TTError):
+            session.post(url, data=body)
+        with pytest.raises(TTError):
+            client.post(url, content=body)
+        asyncio.run(refuse_async())
+
+    refuse_each()  # first uses: imports, caches
+    assert cyclic_garbage(refuse_each, TTError, GuardedRequest, StreamValidator) == []
+    client.close()
 
 
 class Gigabyte:

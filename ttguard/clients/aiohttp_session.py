@@ -32,7 +32,7 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.client_middlewares import ClientHandlerType, ClientMiddlewareType
 from aiohttp.payload import Payload
 
-from ..core import DEFAULT_MAX_BODY
+from ..core import DEFAULT_MAX_BODY, TTError
 from ..report import Reporter
 from .request_guard import (
     DEFAULT_BASE_URL,
@@ -125,7 +125,11 @@ def guard_middleware(base_url: str = DEFAULT_BASE_URL, *,
         if payload and not check.decided:
             with contextlib.suppress(_Decided):
                 await payload.write(cast(AbstractStreamWriter, _IntoCheck(check)))
-        check.body_ended()
+        try:
+            check.body_ended()
+        except TTError as verdict:
+            del check  # a traceback through a frame holding the check (and its verdict): a cycle
+            raise verdict.with_traceback(None) from None
         if payload and payload.consumed:
             await request.update_body(_Replay(check.taken, None if check.whole else payload,
                                               payload.size))

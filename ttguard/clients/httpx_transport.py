@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, cast
 
 import httpx
 
-from ..core import DEFAULT_MAX_BODY
+from ..core import DEFAULT_MAX_BODY, TTError
 from ..report import Reporter
 from .request_guard import (
     DEFAULT_BASE_URL,
@@ -99,7 +99,11 @@ class GuardTransport(httpx.BaseTransport):
         if check is None:
             return self.transport.handle_request(request)
         source = cast(httpx.SyncByteStream, request.stream)  # a sync client's request
-        request.stream = _Stream(check.stream(source), source)
+        try:
+            request.stream = _Stream(check.stream(source), source)
+        except TTError as verdict:
+            del check  # a traceback through a frame holding the check (and its verdict): a cycle
+            raise verdict.with_traceback(None) from None
         try:
             response = self.transport.handle_request(request)
         except BaseException:
@@ -145,7 +149,11 @@ class AsyncGuardTransport(httpx.AsyncBaseTransport):
         if check is None:
             return await self.transport.handle_async_request(request)
         source = cast(httpx.AsyncByteStream, request.stream)  # an async client's request
-        request.stream = _AsyncStream(await check.astream(source), source)
+        try:
+            request.stream = _AsyncStream(await check.astream(source), source)
+        except TTError as verdict:
+            del check  # as in GuardTransport.handle_request
+            raise verdict.with_traceback(None) from None
         try:
             response = await self.transport.handle_async_request(request)
         except BaseException:

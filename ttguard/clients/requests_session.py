@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..core import DEFAULT_MAX_BODY
+from ..core import DEFAULT_MAX_BODY, TTError
 from ..report import Reporter
 from .request_guard import (
     DEFAULT_BASE_URL,
@@ -77,7 +77,12 @@ class GuardAdapter(HTTPAdapter):
 
     def send(self, request: requests.PreparedRequest,  # type: ignore[override]
              **send_options: Any) -> requests.Response:
-        check = self._check(request)
+        try:
+            check = self._check(request)
+        except TTError as verdict:
+            # Raised afresh from here: through the frames that hold the check, which keeps its
+            # verdict, the traceback would close a cycle only the cyclic collector frees.
+            raise verdict.with_traceback(None) from None
         if check is None:
             return super().send(request, **send_options)
         try:
