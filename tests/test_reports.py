@@ -16,7 +16,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
@@ -372,7 +371,9 @@ def test_a_refusal_leaves_no_garbage_for_the_cyclic_collector() -> None:
             refuse(guard, b"{}", oversized)
 
     refuse_each()  # first uses: imports, caches
-    assert cyclic_garbage(refuse_each, TTError, StreamValidator, FrameType) == []
+    # Every such cycle holds a verdict. Frames are not counted: this module's servers run in
+    # threads of this process, and theirs are none of this test's business.
+    assert cyclic_garbage(refuse_each, TTError, StreamValidator) == []
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
