@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import ttguard
-from benchmarks import bodies, pipelines
+from benchmarks import bodies, floor, pipelines
 from ttguard.core.reference import first_error
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +61,16 @@ def test_the_quick_run_prints_every_section_and_writes_its_results(tmp_path: Pat
     assert {path.name for path in tmp_path.iterdir()} == {"latest.md", "latest.json",
                                                            "latest.png"}
     assert len(json.loads((tmp_path / "latest.json").read_text())["targets"]) == 13
+
+
+def test_the_floor_of_a_refusal_times_each_step_beside_the_refusal(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert floor.main(["--quick"]) == 0
+    printed = capsys.readouterr().out
+    for name, _ in floor.steps(next(case for case in bodies.refused_cases(1024)
+                                    if case.kind == floor.CASE)):
+        assert f"  {name}: " in printed
+    assert "floor: " in printed and "the refusal as ttguard makes it: " in printed
 
 
 def test_bench_outside_a_checkout_is_a_usage_error(tmp_path: Path) -> None:

@@ -1,0 +1,88 @@
+"""The floor of a refusal: the steps no refusal in ttguard's design can skip, timed one by one.
+
+    python -m benchmarks.floor [--quick]
+
+Issue 12 asks every refusal to cost at most 2.0x ``json.loads`` of the same bytes; at 1 kB
+that is missed (``make bench``). This times, on the worst case there (1 kB of identities with a
+bad key in the first entry), each step a refusal cannot do without, in its cheapest form:
+
+1. the parse, with the size, UTF-8 and JSON checks: :func:`ttguard.validate` with no operation;
+2. the lenient schema's Rust pass, which fails;
+3. one Rust error object, to learn where: jsonschema-rs on the bad key against its pattern;
+4. one keyword function's check of that key, with its jsonschema ``ValidationError``;
+5. the ``TTError``, made, raised and caught.
+
+Their sum over ``json.loads`` is the floor; what is left under 2.0x is all a refusal may spend on
+everything else (finding the failure in the server's order, narrowing, wording, the validator's
+own frames). The refusal as ttguard makes it is timed beside. Every figure is measured in this
+run, side by side (:func:`benchmarks.measure.medians`). ``--quick`` only checks the code runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+import jsonschema_rs
+
+import ttguard
+from ttguard.core import keywords
+from ttguard.core.catalogue import child_schema, request_schema
+from ttguard.core.fast_engine import _compiled, fast_parse
+
+from . import bodies, pipelines
+from .bodies import KiB
+from .measure import medians
+
+CASE = "identities: bad key, first"
+
+
+def _raised() -> object:
+    try:
+        raise ttguard.TTError(ttguard.Subcode.REQUEST_FORMAT, "body::identities->__key__: ...")
+    except ttguard.TTError as error:
+        return error
+
+
+def steps(case: bodies.Case) -> list[tuple[str, Callable[[], object]]]:
+    """Each step of the floor, named, as a call to time."""
+    request = {"path": case.path_params, "query": {}, "body": fast_parse(case.body)}
+    lenient = _compiled(case.operation).lenient  # the fast engine's proof: private, timed alone
+    names = child_schema(child_schema(request_schema(case.operation), "body"),
+                         "identities")["propertyNames"]
+    rust = jsonschema_rs.validator_for({"type": "string", "pattern": names["pattern"]})
+    [bad_key] = [key for key in request["body"]["identities"] if not rust.is_valid(key)]
+    return [
+        ("the parse, with the size, UTF-8 and JSON checks", lambda: ttguard.validate(case.body)),
+        ("the lenient Rust pass, which fails", lambda: lenient.is_valid(request)),
+        ("one Rust error object, to learn where", lambda: list(rust.iter_errors(bad_key))),
+        ("one keyword check, with its ValidationError",
+         lambda: list(keywords.pattern(None, names["pattern"], bad_key, names))),
+        ("the TTError, made, raised and caught", _raised),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.floor",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="check the code runs")
+    arguments = parser.parse_args(argv)
+    [case] = [case for case in bodies.refused_cases(KiB) if case.kind == CASE]
+    named = steps(case)
+    calls = [pipelines.json_loads(case), pipelines.ttguard_verdict(case),
+             *[call for _, call in named]]
+    loads, refusal, *timed = medians(calls, **({"repeat": 1, "budget": 0.001}
+                                               if arguments.quick else {}))
+    print(f"{case.kind}, {len(case.body)} B: json.loads {loads * 1e6:.2f} us")
+    for (name, _), seconds in zip(named, timed, strict=True):
+        print(f"  {name}: {seconds * 1e6:.2f} us ({seconds / loads:.2f}x)")
+    floor = sum(timed)
+    print(f"floor: {floor * 1e6:.2f} us ({floor / loads:.2f}x json.loads); left under 2.0x: "
+          f"{(2 * loads - floor) * 1e6:.2f} us")
+    print(f"the refusal as ttguard makes it: {refusal * 1e6:.2f} us ({refusal / loads:.2f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
