@@ -31,8 +31,9 @@ def split(body: bytes, cuts: list[int]) -> list[bytes]:
 
 
 def cyclic_garbage(action: Callable[[], object], *kinds: type) -> list[object]:
-    """The objects of ``kinds`` that ``action`` leaves for the cyclic collector: garbage that
-    reference counting alone does not free (what other threads leave is not counted)."""
+    """The objects of ``kinds`` among the garbage the cyclic collector finds after ``action``:
+    what reference counting alone did not free. Other threads of this process may add theirs
+    meanwhile: pick ``kinds`` that only the action makes."""
     gc.collect()
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
