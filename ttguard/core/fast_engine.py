@@ -620,14 +620,14 @@ def unproven(operation: str, request: Mapping[str, object], *, readable: bool = 
         return Unproven(request)
     try:
         deep_failed = objects_failed = True  # until a pass proves its part
-        if size < SPLIT_BODY:
-            if engine.lenient.is_valid(request):
-                return None
-            # A pass of the object keywords costs less than half the walk: a failure elsewhere
-            # then costs no walk, and a failure of theirs that pass more.
-            objects_failed = engine.walked is not None and not engine.walked.is_valid(request)
-        elif size < LARGE_BODY:
-            deep_failed = not engine.deep.is_valid(request)
+        if size < LARGE_BODY:
+            if size < SPLIT_BODY:
+                if engine.lenient.is_valid(request):
+                    return None
+            else:
+                deep_failed = not engine.deep.is_valid(request)
+            # Below SPLIT_BODY too, on a refusal: this pass costs less than half the walk, so a
+            # failure elsewhere then costs no walk, and a failure of theirs this pass more.
             objects_failed = engine.walked is not None and not engine.walked.is_valid(request)
             if not (deep_failed or objects_failed):
                 return None
