@@ -27,9 +27,10 @@ from collections.abc import Callable
 import jsonschema_rs
 
 import ttguard
-from ttguard.core import keywords
+from ttguard.core import rules
 from ttguard.core.catalogue import child_schema, request_schema
-from ttguard.core.fast_engine import _compiled, fast_parse
+from ttguard.core.fast_engine import fast_parse
+from ttguard.core.fast_refusal import walk
 
 from . import bodies, pipelines
 from .bodies import KiB
@@ -48,7 +49,7 @@ def _raised() -> object:
 def steps(case: bodies.Case) -> list[tuple[str, Callable[[], object]]]:
     """Each step of the floor, named, as a call to time."""
     request = {"path": case.path_params, "query": {}, "body": fast_parse(case.body)}
-    lenient = _compiled(case.operation).lenient  # the fast engine's proof: private, timed alone
+    lenient = walk(case.operation).proof  # the walk's proof of the whole request, timed alone
     names = child_schema(child_schema(request_schema(case.operation), "body"),
                          "identities")["propertyNames"]
     rust = jsonschema_rs.validator_for({"type": "string", "pattern": names["pattern"]})
@@ -57,8 +58,8 @@ def steps(case: bodies.Case) -> list[tuple[str, Callable[[], object]]]:
         ("the parse, with the size, UTF-8 and JSON checks", lambda: ttguard.validate(case.body)),
         ("the lenient Rust pass, which fails", lambda: lenient.is_valid(request)),
         ("one Rust error object, to learn where", lambda: list(rust.iter_errors(bad_key))),
-        ("one keyword check, with its ValidationError",
-         lambda: list(keywords.pattern(None, names["pattern"], bad_key, names))),
+        ("one rule of the key, with its message",
+         lambda: rules.pattern(names["pattern"], bad_key, names)),
         ("the TTError, made, raised and caught", _raised),
     ]
 

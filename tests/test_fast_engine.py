@@ -86,9 +86,10 @@ def test_the_direct_driver_words_whole_requests_as_jsonschema_does(operation: st
 @given(data=st.data())
 def test_the_passes_that_find_failures_prove_what_the_lenient_schema_proves(
         operation: str, data: st.DataObject) -> None:
-    # From SPLIT_BODY, a pass for each part of the lenient schema proves a request, and from
-    # LARGE_BODY the deep pass and the walk do, without the lenient schema's pass: each way
-    # must accept exactly what it accepts, and refuse the rest with the reference's words.
+    # Below SPLIT_BODY the lenient schema's pass proves a request and the walk of
+    # fast_refusal words a refusal; from it, a pass for each part of the lenient schema
+    # proves it, and from LARGE_BODY the deep pass and the object walk do: each way must accept
+    # exactly what the reference accepts, and refuse the rest with its words.
     path, query, body = data.draw(requests(operation))
     text = body.decode("utf-8", "surrogatepass")
     request = {"path": path, "query": parse_query(query), "body": json.loads(text)}

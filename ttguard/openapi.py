@@ -485,8 +485,8 @@ def openapi_document(server: str = DEFAULT_SERVER) -> dict[str, Any]:
 
     Each call with the same ``server`` returns the same object: copy it before changing it.
     """
-    # Imported here: the keyword functions bring jsonschema, which only the document needs.
-    from .core.keywords import REGEX_TIMEOUT, UNTIMED_LENGTH
+    # Imported here: the rules bring the regex package, which only the document needs.
+    from .core.rules import REGEX_TIMEOUT, UNTIMED_LENGTH
 
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations().values():

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["ANNOTATIONS", "Operation", "child_schema", "operation", "operations", "request_schema"]
 
 #: The keywords of the catalogue's schemas that judge nothing: comments, and the variant of a
-#: pattern a message prints (see :func:`ttguard.core.keywords.pattern`).
+#: pattern a message prints (see :func:`ttguard.core.rules.pattern`).
 ANNOTATIONS = frozenset({"$schema", "$comment", "title", "description", "x-pattern-printed"})
 
 

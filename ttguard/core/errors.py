@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Sequence
 
-__all__ = ["Subcode", "TTError"]
+__all__ = ["ROOT_LOCATION", "Subcode", "TTError", "schema_error"]
 
 
 class Subcode(enum.IntEnum):
@@ -115,3 +116,21 @@ _MESSAGES = {int(subcode): subcode.message for subcode in Subcode}
 
 def _rebuild(subcode: int, description: str, trace: str) -> TTError:
     return TTError(subcode, description, trace=trace)
+
+
+#: Where pydantic places an error on a location's root value itself.
+ROOT_LOCATION = "__root__"
+
+
+def schema_error(steps: Sequence[str | int], message: str, *, missing: bool) -> TTError:
+    """The server's answer to one schema error: ``message`` about the value at ``steps`` (the
+    location, ``"body"`` say, then keys and indexes), ``missing`` for a field required.
+
+    >>> schema_error(["body", "entries", "k", "history"], "str type expected",
+    ...              missing=False).description
+    'body::entries->k->history: str type expected'
+    """
+    location, *path = [str(step) for step in steps] or [ROOT_LOCATION]
+    where = "->".join(path) if path else ROOT_LOCATION
+    return TTError(Subcode.FIELD_REQUIRED if missing else Subcode.REQUEST_FORMAT,
+                   f"{location}::{where}: {message}")

@@ -10,7 +10,7 @@ accepts, written in plain JSON Schema:
   passes; where an integer is, a number, a boolean or a string of decimal digits; where a number
   is, a number, a boolean or a decimal numeral; where a boolean is, ``0``, ``1`` and the words
   pydantic reads as booleans (``"yes"``, ``"off"``, any case). Each is a subset of what
-  :mod:`ttguard.core.keywords` accepts, expressed with keywords that apply to one JSON type only
+  :mod:`ttguard.core.rules` accepts, expressed with keywords that apply to one JSON type only
   (``pattern`` to strings, ``minimum`` to numbers), so the schema's own checks keep theirs.
   Under a bound (``minimum``/``maximum``) the reference compares a numeric string's value,
   which JSON Schema cannot: there a string passes only as the decimal numeral of an integer
@@ -54,15 +54,16 @@ it (a wrong ``type``, which the reference may coerce, or ``enum``) keeps its sub
 since every failure lies in the smallest value holding them all, only that value is narrowed
 and judged.
 
-Cost: valid, one parse (``msgspec`` or ``orjson``, in C) and one Rust pass. Refused, besides:
-the deep pass, the walk over the objects the object keywords reach (in Rust: one call for a
-collection's keys, one for its items; in Python: the items that fail), a Python pass over the
-keys of each object on a failing path below the smallest failing value where it keeps more than
-one, and the reference over what is kept (a few small values for a few errors, whatever the
-body's size); the walk only where a pass of the object keywords fails. From :data:`SPLIT_BODY`
-bytes on, the two parts of the lenient schema are proven by a pass each, so a refusal runs only
-the finder of the part that failed; from :data:`LARGE_BODY` bytes on, the finders prove a valid
-request themselves, which then costs about as much, and a refusal pays for no pass of proof.
+Cost: valid, one parse (``msgspec`` or ``orjson``, in C) and one Rust pass. Below
+:data:`SPLIT_BODY` bytes a refused request is walked for its first error
+(:mod:`ttguard.core.fast_refusal`), not narrowed. From it, refused, besides: the deep pass, the
+walk over the objects the object keywords reach (in Rust: one call for a collection's keys, one
+for its items; in Python: the items that fail), a Python pass over the keys of each object on a
+failing path below the smallest failing value where it keeps more than one, and the reference
+over what is kept (a few small values for a few errors, whatever the body's size). Up to
+:data:`LARGE_BODY` bytes the two parts of the lenient schema are proven by a pass each, so a
+refusal runs only the finder of the part that failed; from it, the finders prove a valid request
+themselves, which then costs about as much, and a refusal pays for no pass of proof.
 ``tests/test_fast_engine.py`` checks all this differentially against the reference, on requests
 generated from the catalogue's schemas.
 """
@@ -80,8 +81,18 @@ import orjson
 
 from .catalogue import ANNOTATIONS, child_schema, request_schema
 
-__all__ = ["LARGE_BODY", "NOT_PROVEN", "PROVEN", "SPLIT_BODY", "Unproven", "fast_parse",
-           "readable_text", "unproven"]
+__all__ = [
+    "LARGE_BODY",
+    "NOT_PROVEN",
+    "PROVEN",
+    "SPLIT_BODY",
+    "UnknownKeyword",
+    "Unproven",
+    "fast_parse",
+    "lenient_schema",
+    "readable_text",
+    "unproven",
+]
 
 #: What :func:`fast_parse` returns when it cannot vouch for a value.
 NOT_PROVEN: Final = object()
@@ -139,7 +150,7 @@ _AGREED = frozenset({"pattern", "maxLength", "minLength", "maximum", "minimum", 
                      "required", "maxItems", "minItems"})
 
 
-class _Unknown(Exception):
+class UnknownKeyword(ValueError):
     """A keyword the lenient reading cannot vouch for."""
 
 
@@ -234,14 +245,15 @@ def _nullable(lenient: dict[str, Any]) -> dict[str, Any]:
     return nullable
 
 
-def _lenient(schema: Any) -> Any:
-    """The schema read as :mod:`ttguard.core.keywords` reads it, in plain JSON Schema."""
+def lenient_schema(schema: Any) -> Any:
+    """The schema read as the reference reads it (:mod:`ttguard.core.rules` and
+    :mod:`ttguard.core.keywords`), in plain JSON Schema."""
     if not isinstance(schema, dict):
         return schema
     bounds: Bounds | None = ((schema.get("minimum"), schema.get("maximum"))
                              if "minimum" in schema or "maximum" in schema else None)
     if bounds is not None and "type" not in schema:
-        raise _Unknown("a bound without a type")  # it would bound numeric strings too
+        raise UnknownKeyword("a bound without a type")  # it would bound numeric strings too
     lenient: dict[str, Any] = {}
     restrictions: list[Any] = []
     for keyword, value in schema.items():
@@ -252,10 +264,10 @@ def _lenient(schema: Any) -> Any:
             restrictions += restricted
         elif keyword == "properties":
             required = schema.get("required", ())
-            lenient[keyword] = {name: _lenient(sub) if name in required
-                                else _nullable(_lenient(sub)) for name, sub in value.items()}
+            lenient[keyword] = {name: lenient_schema(sub) if name in required
+                                else _nullable(lenient_schema(sub)) for name, sub in value.items()}
         elif keyword in ("propertyNames", "additionalProperties", "items"):
-            lenient[keyword] = _lenient(value)
+            lenient[keyword] = lenient_schema(value)
         elif keyword == "pattern":
             # The same search, spelled as a match from the start: Rust's regex runs it 10% to
             # 25% faster (the identities keys: 5.9 -> 4.3 us for 92 keys).
@@ -265,7 +277,7 @@ def _lenient(schema: Any) -> Any:
         elif keyword in _AGREED:
             lenient[keyword] = value
         else:
-            raise _Unknown(keyword)
+            raise UnknownKeyword(keyword)
     if restrictions:
         lenient["allOf"] = restrictions
     return lenient
@@ -424,8 +436,6 @@ class _Items:
 class _Engine(NamedTuple):
     """An operation's compiled checks."""
 
-    #: The lenient schema: proves a request valid.
-    lenient: Any
     #: The lenient schema without object keywords: finds failing paths on a refused request.
     deep: Any
     #: The object keywords, walked in Python on a refused request; None where there are none.
@@ -443,13 +453,12 @@ def _compiled(operation: str) -> _Engine | None:
     import jsonschema_rs  # 25 ms to import: paid by the first request checked, not on import
 
     try:
-        lenient = _lenient(schema)
+        lenient = lenient_schema(schema)
         objects = _Objects.of(lenient, jsonschema_rs.validator_for)
-        return _Engine(jsonschema_rs.validator_for(lenient),
-                       jsonschema_rs.validator_for(_split(lenient, walked=False)), objects,
+        return _Engine(jsonschema_rs.validator_for(_split(lenient, walked=False)), objects,
                        None if objects is None
                        else jsonschema_rs.validator_for(_split(lenient, walked=True)))
-    except (_Unknown, ValueError, jsonschema_rs.ValidationError):
+    except ValueError:  # an unknown keyword (UnknownKeyword), or a schema Rust cannot compile
         return None
 
 
@@ -510,9 +519,10 @@ def readable_text(text: str) -> bool:
 
 #: How a request is proven depends on its body's size, as measured on the docs-idiom bodies:
 #:
-#: * below :data:`SPLIT_BODY`, by the lenient schema's pass, the cheapest proof (one Rust call);
-#:   a refusal then runs the deep pass, and the walk only where a pass of the object keywords
-#:   fails (a bad value at 1 kB: 1 to 3 us less; a bad key: up to 0.3 us more);
+#: * below :data:`SPLIT_BODY`, by the lenient schema's pass, the cheapest proof (one Rust call),
+#:   and a refusal is walked for its first error (:mod:`ttguard.core.fast_refusal`: at 1 kB half
+#:   the time of the narrowing below and the reference; from 8 kB, its bisection of a large
+#:   collection costs more). :func:`unproven` is not asked then;
 #: * from :data:`SPLIT_BODY`, by a Rust pass for each of the two parts of the lenient schema (the
 #:   deep part, the object keywords), which cost 1% to 3% of a parse more than one pass at 4 kB
 #:   to 8 kB; a refusal then runs only the finder of the part that failed (a bad identities key
@@ -621,13 +631,7 @@ def unproven(operation: str, request: Mapping[str, object], *, readable: bool = 
     try:
         deep_failed = objects_failed = True  # until a pass proves its part
         if size < LARGE_BODY:
-            if size < SPLIT_BODY:
-                if engine.lenient.is_valid(request):
-                    return None
-            else:
-                deep_failed = not engine.deep.is_valid(request)
-            # Below SPLIT_BODY too, on a refusal: this pass costs less than half the walk, so a
-            # failure elsewhere then costs no walk, and a failure of theirs this pass more.
+            deep_failed = not engine.deep.is_valid(request)
             objects_failed = engine.walked is not None and not engine.walked.is_valid(request)
             if not (deep_failed or objects_failed):
                 return None

@@ -38,16 +38,16 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from .catalogue import ANNOTATIONS, child_schema, request_schema
-from .errors import Subcode, TTError
-from .keywords import KEY_LOCATION, KEYWORDS, MISSING_FIELD, rank
+from .errors import TTError, schema_error
+from .keywords import KEYWORDS, rank
 from .locate import Key
+from .rules import KEY_LOCATION, MISSING_FIELD
 
 __all__ = ["DirectValidator", "RequestValidator", "describe", "first_error", "first_error_at",
            "first_error_in"]
 
 #: A jsonschema validator class speaking the server's rules and words.
 RequestValidator = validators.extend(Draft202012Validator, KEYWORDS)
-ROOT_LOCATION = "__root__"
 
 
 #: jsonschema's mark of an error detail no keyword has set yet.
@@ -116,11 +116,8 @@ def _validator(operation: str, direct: bool) -> Any | None:
 
 def describe(error: ValidationError) -> TTError:
     """The server's answer to one schema error."""
-    location, *path = [str(step) for step in error.absolute_path] or [ROOT_LOCATION]
-    where = "->".join(path) if path else ROOT_LOCATION
-    subcode = (Subcode.FIELD_REQUIRED if error.validator == "required"
-               and error.message == MISSING_FIELD else Subcode.REQUEST_FORMAT)
-    return TTError(subcode, f"{location}::{where}: {error.message}")
+    return schema_error(list(error.absolute_path), error.message,
+                        missing=error.validator == "required" and error.message == MISSING_FIELD)
 
 
 def first_error_at(operation: str, request: Mapping[str, object], *,

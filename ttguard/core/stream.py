@@ -41,7 +41,8 @@ from typing import NoReturn
 
 from .catalogue import operation as find_operation
 from .errors import Subcode, TTError
-from .fast_engine import NOT_PROVEN, fast_parse, readable_text, unproven
+from .fast_engine import NOT_PROVEN, SPLIT_BODY, fast_parse, readable_text, unproven
+from .fast_refusal import walk as walk_for
 from .routes import Query, parse_query
 from .syntax import Utf8Checker, decode_utf8, invalid_characters, is_blank, parse_json
 
@@ -80,9 +81,18 @@ def check_request(operation: str, request: Mapping[str, object], *,
     :data:`~ttguard.core.fast_engine.SPLIT_BODY`).
 
     Two engines, one verdict: the fast engine (:mod:`ttguard.core.fast_engine`) proves most
-    requests valid; it narrows the others to what it could not prove, and the reference
+    requests valid. Below :data:`~ttguard.core.fast_engine.SPLIT_BODY` bytes, its walk
+    (:mod:`ttguard.core.fast_refusal`) finds a refused one's first error itself; on larger
+    bodies it narrows the request to what it could not prove, and the reference
     (:mod:`ttguard.core.reference`) judges that and words the verdict (and may still accept).
     """
+    if readable and size < SPLIT_BODY:
+        walk = walk_for(operation)
+        if walk is not None:
+            verdict = walk.verdict(request)
+            if verdict is not None:
+                raise verdict
+            return
     judged = unproven(operation, request, readable=readable, size=size)
     if judged is None:
         return

@@ -1,0 +1,128 @@
+"""The walk of a refused request finds the reference's first error, word for word, whether Rust
+proves parts of it or not (:mod:`ttguard.core.fast_refusal`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.schema_requests import requests
+from ttguard import TTError, operations
+from ttguard.core.catalogue import request_schema
+from ttguard.core.fast_engine import readable_text
+from ttguard.core.fast_refusal import Walk, _first_failing, walk
+from ttguard.core.keywords import rank
+from ttguard.core.reference import RequestValidator, describe, first_error
+from ttguard.core.routes import parse_query
+
+OPERATIONS = [name for name in operations() if request_schema(name)]
+EXAMPLES = int(os.environ.get("TTGUARD_DIFFERENTIAL_EXAMPLES", "60"))
+Answer = tuple[int, str] | None
+
+
+class NothingProven:
+    """Stands for Rust's validator and proves nothing: the walk then judges every value itself."""
+
+    def __init__(self, schema: object) -> None:
+        self.schema = schema
+
+    def is_valid(self, value: object) -> bool:
+        return False
+
+
+def answer(error: TTError | None) -> Answer:
+    return None if error is None else (error.subcode, error.description)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_the_walk_answers_as_the_reference_with_and_without_proofs(operation: str,
+                                                                   data: st.DataObject) -> None:
+    path, query, body = data.draw(requests(operation))
+    text = body.decode("utf-8", "surrogatepass")
+    request = {"path": path, "query": parse_query(query), "body": json.loads(text)}
+    expected = answer(first_error(operation, request))
+    unproven = Walk.of(request_schema(operation), NothingProven)
+    assert answer(unproven.verdict(request)) == expected, request
+    if readable_text(text):  # else Rust reads NaN as null: the core does not walk such a body
+        walked = walk(operation)
+        assert walked is not None
+        assert answer(walked.verdict(request)) == expected, request
+
+
+@settings(max_examples=300, deadline=None)
+@given(flags=st.lists(st.booleans(), max_size=40), data=st.data())
+def test_the_bisection_finds_the_first_item_not_proven(flags: list[bool],
+                                                        data: st.DataObject) -> None:
+    proof = jsonschema_rs.validator_for({"items": {"const": True}})
+    start = data.draw(st.integers(0, len(flags)))
+    stop = data.draw(st.integers(start, len(flags)))
+    expected = next((index for index in range(start, stop) if not flags[index]), stop)
+    assert _first_failing(proof, flags, start, stop) == expected
+
+
+def _reference(schema: dict[str, Any], instance: object) -> Answer:
+    first = min(RequestValidator(schema).iter_errors(instance), key=rank, default=None)
+    return None if first is None else answer(describe(first))
+
+
+CLOSED = {"type": "object", "required": ["a"],
+          "properties": {"a": {}, "b": {"type": "integer"}},
+          "propertyNames": {"maxLength": 1}, "additionalProperties": False}
+MIXED = {"type": "object", "properties": {"a": {"type": "integer"}},
+         "additionalProperties": {"type": "object", "required": ["v"],
+                                  "properties": {"v": {"type": "string"}}}}
+
+
+@pytest.mark.parametrize(("schema", "instance", "expected"), [
+    (CLOSED, {"a": 1, "x": 2}, "x::__root__: extra fields not permitted"),
+    # A key's own error comes before its value's.
+    (CLOSED, {"a": 1, "xy": 2}, "__key__::__root__: ensure this value has at most 1 characters"),
+    # A missing field stands where it is declared, before the fields after it.
+    (CLOSED, {"b": "q", "x": 1}, "a::__root__: field required"),
+    (CLOSED, {"a": 1, "b": "q"}, "b::__root__: value is not a valid integer"),
+    (MIXED, {"a": "q", "x": {}}, "a::__root__: value is not a valid integer"),
+    (MIXED, {"x": {"v": 1}, "y": {}}, "y::v: field required"),
+    (MIXED, {"a": 1, "x": {"v": []}}, "x::v: str type expected"),
+    (MIXED, {"a": 1, "x": {"v": "ok"}}, None),
+])
+def test_the_walk_orders_keys_fields_and_extra_fields_as_the_reference(
+        schema: dict[str, Any], instance: dict[str, Any], expected: str | None) -> None:
+    # No operation of the catalogue closes an object, nor declares fields beside undeclared
+    # ones: the walk's reading of them is checked on schemas of their own.
+    walked = Walk.of(schema, jsonschema_rs.validator_for)
+    found = answer(walked.verdict(instance))
+    assert found == _reference(schema, instance)
+    assert (None if found is None else found[1]) == expected
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "object", "required": ["a"]},  # a required name not declared ranks among the keys
+    {"properties": {"a": {"anyOf": [{"type": "string"}]}}},  # a keyword without a rule
+    {"propertyNames": True},
+])
+def test_a_schema_the_walk_cannot_order_has_no_walk(schema: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Walk.of(schema, jsonschema_rs.validator_for)
+
+
+def test_an_operation_without_a_schema_has_no_walk() -> None:
+    assert walk("who_am_i") is None
+
+
+def test_a_key_rust_cannot_read_is_judged_by_the_walk_itself() -> None:
+    # Rust cannot take a lone surrogate: its pass proves nothing, and the walk goes in.
+    request = {"path": {}, "query": {}, "body": {"description": {"ok": 1, "\ud800": 2}}}
+    walked = walk("create_twin")
+    assert walked is not None
+    assert answer(walked.verdict(request)) == answer(first_error("create_twin", request)) == (
+        400589, "body::description->__key__: string does not match regex "
+                "^[a-z_][0-9a-z_]{0,63}$")

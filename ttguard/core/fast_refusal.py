@@ -1,0 +1,244 @@
+"""The first refusal: the server's first error in a refused request, found by a walk in the
+server's own order.
+
+Where the fast engine's lenient schema (:mod:`ttguard.core.fast_engine`) refuses a request, the
+server answers with the request's first error in its order (:mod:`ttguard.core.keywords`): a
+value's own errors first, in the order of its schema's keywords; then an object's declared
+fields in their order, a missing required field in its place; then the object's keys in their
+order, each key before its value; a list's items in order. :class:`Walk` goes through the
+request in that order and stops at the first error. It judges each value by the keyword rules
+(:data:`~ttguard.core.keywords.RULES`), the reference's own, so its answer is the reference's
+word for word; or none, where the lenient reading was only stricter and the request passes.
+
+**What it does not walk.** A value the lenient schema accepts holds no error (the lenient
+reading is sound node by node), so the walk asks Rust before it enters one:
+
+* a container field: whether it holds, unless it is the only place left where its refused
+  object can fail (its last container field, with no keys to check);
+* a collection (a list's items; a dict's keys, and the values of the keys it does not declare):
+  where its first failing key or item is, by a Rust pass over the list of them, then a
+  bisection of that list.
+
+Rust cannot read a lone surrogate: a pass that meets one proves nothing, and the walk goes in.
+
+Cost: the lenient pass; on a refusal, the rules of the fields before the failure on its path,
+a Rust pass for each container field before it there, and in each collection on the path a
+pass and a bisection (log n passes over halving slices: about one pass more). Measured against
+the narrowing and the reference (:func:`~ttguard.core.fast_engine.unproven`), it takes half the
+time to a 1 kB refusal and more from about 8 kB on, where a refusal in the middle of a large
+collection pays for its bisection: the core walks requests below
+:data:`~ttguard.core.fast_engine.SPLIT_BODY` bytes (:func:`~ttguard.core.stream.check_request`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from .catalogue import ANNOTATIONS, request_schema
+from .errors import TTError, schema_error
+from .fast_engine import lenient_schema
+from .rules import EXTRA_FIELD, KEY_LOCATION, MISSING_FIELD, RULES, Rule
+
+__all__ = ["Walk", "walk"]
+
+Path = tuple[str | int, ...]
+#: What a walk finds: the steps to the value at fault, the message, whether a field is missing.
+Found = tuple[Path, str, bool]
+_CONTAINER_KEYWORDS = frozenset({"properties", "required", "propertyNames", "additionalProperties",
+                                 "items"})
+
+
+def _holds(proof: Any, value: object) -> bool:
+    """Whether Rust proves ``value`` valid; a value it cannot read proves nothing."""
+    try:
+        return bool(proof.is_valid(value))
+    except (ValueError, OverflowError):  # a lone surrogate; an integer past 64 bits
+        return False
+
+
+def _first_failing(proof: Any, values: list[Any], start: int, stop: int) -> int:
+    """The index of the first of ``values[start:stop]`` that ``proof``, a Rust validator of a
+    list of them, does not prove valid; ``stop`` if it proves them all."""
+    if start >= stop or _holds(proof, values[start:stop]):
+        return stop
+    low, high = start, stop  # the first item not proven is in values[low:high]
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _holds(proof, values[low:middle]):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """The walk of one schema's node: its rules, its fields, its collection, and Rust's proofs."""
+
+    schema: Mapping[str, Any]
+    #: The keywords that judge the value itself, in the schema's order, with their values.
+    rules: tuple[tuple[Rule, Any], ...]
+    #: Rust's validator of the lenient reading; None for a schema of rules only (no container
+    #: keyword), whose rules cost less than the pass.
+    proof: Any
+    #: The declared fields in their order: name, walk, required.
+    fields: tuple[tuple[str, Walk, bool], ...]
+    declared: frozenset[str]
+    #: Where a refused object's failure must lie once the fields before it hold: its last
+    #: container field, if it has no keys to check. It is walked without Rust's proof.
+    last_container: str | None
+    #: The walk of each key (``propertyNames``) and Rust's validator of a list of keys.
+    names: Walk | None
+    names_proof: Any
+    #: ``additionalProperties: false``.
+    closed: bool
+    #: The walk of an undeclared key's value (``additionalProperties``), and Rust's validator
+    #: of a list of them.
+    extra: Walk | None
+    extra_proof: Any
+    #: The walk of a list's items, and Rust's validator of a list of them.
+    items: Walk | None
+    items_proof: Any
+
+    @classmethod
+    def of(cls, schema: Any, compile: Any) -> Walk:
+        """The walk of ``schema``; ``ValueError`` where a keyword has no rule here."""
+        if not isinstance(schema, dict):
+            raise ValueError(f"a schema that is not an object: {schema!r}")
+        unknown = set(schema) - RULES.keys() - _CONTAINER_KEYWORDS - ANNOTATIONS
+        if unknown:
+            raise ValueError(f"keywords without a rule: {sorted(unknown)}")
+        declared = schema.get("properties", {})
+        required = schema.get("required", ())
+        undeclared = set(required) - declared.keys()
+        if undeclared:
+            # Such a name ranks among the keys (keywords.required): no catalogue schema has one.
+            raise ValueError(f"required names not declared: {sorted(undeclared)}")
+        fields = tuple((name, cls.of(sub, compile), name in required)
+                       for name, sub in declared.items())
+        names, extra, items = (schema.get(keyword) for keyword in
+                               ("propertyNames", "additionalProperties", "items"))
+        closed = extra is False
+        extra = extra if isinstance(extra, dict) else None
+        containers = [name for name, field, _ in fields if field.proof is not None]
+        has_keys = names is not None or extra is not None or closed
+
+        def listed(item: Any) -> Any:
+            return None if item is None else compile({"items": lenient_schema(item)})
+
+        return cls(
+            schema,
+            tuple((RULES[keyword], value) for keyword, value in schema.items() if keyword in RULES),
+            compile(lenient_schema(schema)) if _CONTAINER_KEYWORDS & schema.keys() else None,
+            fields, frozenset(declared),
+            containers[-1] if containers and not has_keys else None,
+            None if names is None else cls.of(names, compile), listed(names),
+            closed,
+            None if extra is None else cls.of(extra, compile), listed(extra),
+            None if not isinstance(items, dict) else cls.of(items, compile),
+            listed(items) if isinstance(items, dict) else None)
+
+    def verdict(self, request: Mapping[str, object]) -> TTError | None:
+        """The server's answer to a request, this being the walk of its schema; None: accepted."""
+        found = self.first(request, ())
+        return None if found is None else schema_error(*found[:2], missing=found[2])
+
+    def first(self, value: Any, path: Path, refused: bool = False) -> Found | None:
+        """The first error at or below ``value`` (at ``path``), or None. ``refused``: the
+        lenient schema refuses it, so Rust's proof is not asked."""
+        if not refused and self.proof is not None:
+            if _holds(self.proof, value):
+                return None
+            refused = True
+        schema = self.schema
+        for rule, expected in self.rules:
+            message = rule(expected, value, schema)
+            if message is not None:
+                return path, message, False
+        if isinstance(value, dict):
+            found = self._first_in_fields(value, path, refused)
+            if found is None and (self.names is not None or self.extra is not None
+                                  or self.closed):
+                found = self._first_in_keys(value, path)
+            return found
+        if isinstance(value, list) and self.items is not None:
+            return self._first_in_items(value, path)
+        return None
+
+    def _first_in_fields(self, value: dict[str, Any], path: Path, refused: bool
+                         ) -> Found | None:
+        for name, field, required in self.fields:
+            if name not in value:
+                if required:
+                    return (*path, name), MISSING_FIELD, True
+                continue
+            item = value[name]
+            if item is None and not required:  # pydantic v1: an Optional field
+                continue
+            found = field.first(item, (*path, name), refused and name == self.last_container)
+            if found is not None:
+                return found
+        return None
+
+    def _first_in_keys(self, value: dict[str, Any], path: Path) -> Found | None:
+        keys = list(value)
+        count = len(keys)
+        # A collection and nothing else: its values are proven in one list, as its keys are.
+        collection = self.extra is not None and not self.declared
+        values = list(value.values()) if collection else []
+        index = 0
+        while index < count:
+            key_at = (count if self.names is None
+                      else _first_failing(self.names_proof, keys, index, count))
+            # A value fails after its key: only those up to the failing key matter.
+            end = min(key_at + 1, count)
+            if collection:
+                value_at = _first_failing(self.extra_proof, values, index, end)
+            else:
+                value_at = next((at for at in range(index, end) if keys[at] not in self.declared),
+                                count) if self.extra is not None or self.closed else count
+            index = min(key_at, value_at)
+            if index == count:
+                return None
+            key = keys[index]
+            if index == key_at and self.names is not None:
+                found = self.names.first(key, (*path, KEY_LOCATION), refused=True)
+                if found is not None:
+                    return found
+            if index == value_at:
+                if self.closed:
+                    return (*path, key), EXTRA_FIELD, False
+                if self.extra is not None:
+                    found = self.extra.first(value[key], (*path, key), refused=collection)
+                    if found is not None:
+                        return found
+            index += 1
+        return None
+
+    def _first_in_items(self, items: list[Any], path: Path) -> Found | None:
+        assert self.items is not None
+        index, count = 0, len(items)
+        while (index := _first_failing(self.items_proof, items, index, count)) < count:
+            found = self.items.first(items[index], (*path, index), refused=True)
+            if found is not None:
+                return found
+            index += 1
+        return None
+
+
+@cache
+def walk(operation: str) -> Walk | None:
+    """The walk of an operation's request schema; None where it has none, or where the lenient
+    reading does not know a keyword of it (the fast engine has none then either)."""
+    schema = request_schema(operation)
+    if schema is None:
+        return None
+    import jsonschema_rs  # as in fast_engine: paid by the first request checked
+
+    try:
+        return Walk.of(schema, jsonschema_rs.validator_for)
+    except ValueError:  # UnknownKeyword, a keyword without a rule, a schema Rust cannot compile
+        return None

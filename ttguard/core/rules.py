@@ -1,0 +1,270 @@
+"""The rules: how the Trusted Twin server judges one value by itself, and how it words a refusal.
+
+The server validates requests with pydantic v1 models (its descriptions carry pydantic v1's
+``__key__`` locations and messages), so each rule here follows pydantic v1 in two ways:
+
+* **Wording**: messages are pydantic v1's (``str type expected``, ...), except ``string does
+  not match regex <pattern>``, which the server prints without pydantic's quotes.
+* **Leniency**: pydantic v1 coerces before it checks: a number is a valid ``str``, ``"12"`` a
+  valid ``int``, ``"yes"`` a valid ``bool``, anything ``dict()`` accepts a valid ``dict``. A
+  type check refuses only what pydantic v1 refuses, and the checks that follow it (pattern,
+  length, bounds) look only at values of the JSON type they are about, so a coerced value is
+  never refused by them.
+
+``pattern`` is JSON Schema's unanchored search, anchored only as printed, with Python's regex
+syntax (``$`` also matches before a final newline), run by the ``regex`` package, with a
+timeout on strings of over :data:`UNTIMED_LENGTH` characters. pydantic v1 matches at the start
+(``re.match``), pydantic v2 searches with Rust's ``regex`` (whose ``$`` is the end only); a
+Python search accepts everything either accepts. A search that times out accepts, since only the
+server can then decide.
+
+Each rule is a keyword that judges a value by itself, with the signature ``(keyword's value,
+instance, schema)``; it returns the message of its refusal, or ``None``. Both engines apply
+them: the reference as jsonschema keywords (:mod:`ttguard.core.keywords`, which adds the
+container keywords and the server's order), the fast engine's walk directly
+(:mod:`ttguard.core.fast_refusal`). Neither imports jsonschema here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sized
+from functools import cache
+from typing import Any
+
+import regex
+
+__all__ = ["EXTRA_FIELD", "KEY_LOCATION", "MISSING_FIELD", "REGEX_TIMEOUT", "RULES",
+           "UNTIMED_LENGTH", "Rule"]
+
+#: Seconds a single regex match may take before it is given up (and the value accepted). The
+#: ``regex`` package reads C's ``clock()``: the CPU time of the whole process, all its threads,
+#: so in a threaded server the clock runs as many times faster as threads are busy (other
+#: processes do not count). The bound only stops a backtracking pattern (no catalogue pattern
+#: is one: see tests/test_adversarial.py), and sits far above a linear match (a few ms on
+#: 64 kB) so as not to turn a refusal into an acceptance under load. Reading that clock is a
+#: system call (about 0.7 us here, twice a search), the largest cost of a pattern check.
+REGEX_TIMEOUT = 1.0
+#: Strings up to this many characters are searched without the timeout. The bound stops a
+#: search whose cost grows faster than the string: none of the catalogue's patterns grows past a
+#: polynomial (tests/test_adversarial.py runs each on pathological strings of 64 kB), and on so
+#: short a string a polynomial search ends in well under a millisecond, where the bound cannot
+#: fire. Keys and identifiers, the strings most patterns judge, are this short; their search
+#: then costs 0.15 us instead of 1.5.
+UNTIMED_LENGTH = 256
+#: The location pydantic v1 gives a dict key.
+KEY_LOCATION = "__key__"
+MISSING_FIELD = "field required"
+EXTRA_FIELD = "extra fields not permitted"
+#: A rule: the message of its keyword's refusal of an instance, given the keyword's value and
+#: the schema it sits in, or ``None``.
+Rule = Callable[[Any, Any, Mapping[str, Any]], "str | None"]
+
+
+# -- types -------------------------------------------------------------------------------------
+
+_BOOLEAN_WORDS = frozenset({0, 1, "0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y",
+                            "yes"})
+
+
+def _coerces_to_string(value: object) -> bool:
+    return isinstance(value, (str, int, float))
+
+
+def _coerces_to_integer(value: object) -> bool:
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        try:
+            int(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def _coerces_to_number(value: object) -> bool:
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def _coerces_to_boolean(value: object) -> bool:
+    if isinstance(value, str):
+        value = value.lower()
+    try:
+        return value in _BOOLEAN_WORDS
+    except TypeError:  # unhashable: a dict or a list
+        return False
+
+
+def _coerces_to_object(value: object) -> bool:
+    if isinstance(value, dict):
+        return True
+    try:
+        dict(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+_TYPES: Mapping[str, tuple[Any, str]] = {
+    "string": (_coerces_to_string, "str type expected"),
+    "integer": (_coerces_to_integer, "value is not a valid integer"),
+    "number": (_coerces_to_number, "value is not a valid float"),
+    "boolean": (_coerces_to_boolean, "value could not be parsed to a boolean"),
+    "object": (_coerces_to_object, "value is not a valid dict"),
+    "array": (lambda value: isinstance(value, list), "value is not a valid list"),
+}
+
+
+def type_(types: str | list[str], instance: Any, schema: Any) -> str | None:
+    names = (types,) if isinstance(types, str) else types
+    if instance is None:
+        return None if "null" in names else "none is not an allowed value"
+    refusal = None  # the first type's message, if no type accepts the value
+    for name in names:
+        if name != "null":
+            accepts, message = _TYPES[name]
+            if accepts(instance):
+                return None
+            refusal = refusal or message
+    return refusal
+
+
+# -- strings -----------------------------------------------------------------------------------
+
+
+@cache
+def _compiled(pattern: str) -> Any:
+    return regex.compile(pattern, flags=regex.VERSION0)
+
+
+def pattern(checked: str, instance: Any, schema: Any) -> str | None:
+    # Where the docs print several variants, the schema checks a lenient union of them and
+    # names the one the message prints in "x-pattern-printed".
+    if not isinstance(instance, str):
+        return None
+    if len(instance) <= UNTIMED_LENGTH:
+        matched = _compiled(checked).search(instance)
+    else:
+        try:
+            matched = _compiled(checked).search(instance, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            return None
+    if matched is not None:
+        return None
+    return f"string does not match regex {schema.get('x-pattern-printed', checked)}"
+
+
+_UUID = regex.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", flags=regex.VERSION0)
+
+
+def format_(name: str, instance: Any, schema: Any) -> str | None:
+    # "uuid" is the only format the catalogue uses. The docs call the UUIDs "version 4" but
+    # print examples that are not, so any 8-4-4-4-12 hex string passes.
+    if name == "uuid" and isinstance(instance, str) and not _UUID.fullmatch(instance):
+        return "value is not a valid uuid"
+    return None
+
+
+# -- numbers -----------------------------------------------------------------------------------
+
+
+def _as_number(value: object) -> float | None:
+    """The number pydantic would compare with a bound: numbers, and numeric strings (a query
+    parameter is always a string); ``None`` for what the type check judges instead."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def maximum(limit: float, instance: Any, schema: Any) -> str | None:
+    number = _as_number(instance)
+    if number is not None and number > limit:
+        return f"ensure this value is less than or equal to {limit}"
+    return None
+
+
+def minimum(limit: float, instance: Any, schema: Any) -> str | None:
+    number = _as_number(instance)
+    if number is not None and number < limit:
+        return f"ensure this value is greater than or equal to {limit}"
+    return None
+
+
+# -- choices -----------------------------------------------------------------------------------
+
+
+def _same(left: object, right: object) -> bool:
+    # JSON equality: 1 equals 1.0, but true is not 1.
+    return isinstance(left, bool) is isinstance(right, bool) and left == right
+
+
+def _permitted(values: Iterable[object]) -> str:
+    return ", ".join(repr(value) for value in values)
+
+
+def enum(values: list[Any], instance: Any, schema: Any) -> str | None:
+    if any(_same(instance, value) for value in values):
+        return None
+    return f"value is not a valid enumeration member; permitted: {_permitted(values)}"
+
+
+def const(value: Any, instance: Any, schema: Any) -> str | None:
+    if _same(instance, value):
+        return None
+    return f"unexpected value; permitted: {_permitted([value])}"
+
+
+# -- lengths -----------------------------------------------------------------------------------
+
+
+def _at_most(kind: type[Sized], counted: str) -> Rule:
+    """The rule of a maximum length (``maxLength``, ``maxItems``) of values of ``kind``."""
+    def rule(limit: int, instance: Any, schema: Any) -> str | None:
+        if isinstance(instance, kind) and len(instance) > limit:
+            return f"ensure this value has at most {limit} {counted}"
+        return None
+    return rule
+
+
+def _at_least(kind: type[Sized], counted: str) -> Rule:
+    """The rule of a minimum length (``minLength``, ``minItems``) of values of ``kind``."""
+    def rule(limit: int, instance: Any, schema: Any) -> str | None:
+        if isinstance(instance, kind) and len(instance) < limit:
+            return f"ensure this value has at least {limit} {counted}"
+        return None
+    return rule
+
+
+#: The keywords that judge a value by itself, each by its rule. An error a rule reports stands
+#: at the value, before any error below it in the server's order.
+RULES: Mapping[str, Rule] = {
+    "type": type_,
+    "pattern": pattern,
+    "maxLength": _at_most(str, "characters"),
+    "minLength": _at_least(str, "characters"),
+    "format": format_,
+    "maximum": maximum,
+    "minimum": minimum,
+    "enum": enum,
+    "const": const,
+    "maxItems": _at_most(list, "items"),
+    "minItems": _at_least(list, "items"),
+}
