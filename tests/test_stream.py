@@ -189,6 +189,33 @@ def test_a_schema_verdict_is_raised_again_by_finish() -> None:
     assert first.value is again.value
 
 
+def test_settle_returns_the_verdict_that_finish_raises() -> None:
+    validator = StreamValidator("add_twin_ledger_entry")
+    validator.feed(b"{}")
+    settled = validator.settle()
+    assert settled is not None
+    assert (settled.status, settled.subcode, settled.description) == (
+        400, 400926, "body::entries: field required")
+    assert settled.__traceback__ is None  # returned, never raised
+    assert validator.settle() is settled
+    with pytest.raises(TTError) as at_finish:
+        validator.finish()
+    assert at_finish.value is settled
+    with pytest.raises(TTError) as at_feed:
+        validator.feed(b" ")
+    assert at_feed.value is settled
+
+
+def test_settle_returns_none_for_a_body_that_passes() -> None:
+    validator = StreamValidator("create_twin")
+    validator.feed(b'{"description": {"colour": "red"}}')
+    assert validator.settle() is None
+    assert validator.settle() is None
+    assert validator.finish() == {"description": {"colour": "red"}}
+    with pytest.raises(ValueError, match="after finish"):
+        validator.feed(b"x")
+
+
 def test_a_verdict_keeps_no_frame_that_saw_the_request() -> None:
     # The validator keeps its verdict: frames kept in its traceback would keep the parsed
     # request alive until the cyclic collector ran (and show its values to a logger that

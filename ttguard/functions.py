@@ -4,7 +4,7 @@ Both feed the body to one :class:`~ttguard.core.StreamValidator` and return its 
 given as an iterable is consumed lazily and no further than the verdict needs: a 1 GiB
 generator is abandoned as soon as it passes the quota. A refusal leaves no garbage for the
 cyclic collector: its traceback starts at the function, past the frames of the validator that
-keeps it.
+keeps it, and the verdict on a whole body is raised once, not through those frames.
 """
 
 from __future__ import annotations
@@ -63,20 +63,38 @@ def validate(body: Body, operation: str | None = None, *, content_length: int | 
     for arguments that are not a request body. Returns ``None`` for an empty body.
     """
     try:
-        return _judged(StreamValidator(operation, content_length=content_length,
-                                       max_body=max_body, path_params=path_params, query=query),
-                       _chunks(body))
-    except TTError as verdict:
-        # The validator keeps its verdict: a traceback through the frames that hold it would
-        # close a cycle that only the cyclic collector frees (1 to 2 us a refusal). The verdict
-        # leaves from here, where no frame holds the validator.
+        judged = _judged(StreamValidator(operation, content_length=content_length,
+                                         max_body=max_body, path_params=path_params,
+                                         query=query), _chunks(body))
+    except TTError as verdict:  # on a chunk, or at once from a content_length over the quota
         raise verdict.with_traceback(None) from None
+    return _outcome(judged)
 
 
-def _judged(validator: StreamValidator, chunks: Iterable[Chunk]) -> object:
+def _judged(validator: StreamValidator, chunks: Iterable[Chunk]) -> list[object]:
+    """The body's value, or the verdict on the whole body, as the one item of a list."""
     for chunk in chunks:
         validator.feed(chunk)
-    return validator.finish()
+    verdict = validator.settle()
+    return [verdict if verdict is not None else validator.finish()]
+
+
+def _outcome(judged: list[object]) -> object:
+    """The value in ``judged``, or its verdict raised.
+
+    The validator keeps its verdict: a traceback through a frame that holds the validator, or
+    the verdict, would close a cycle that only the cyclic collector frees (1 to 2 us a
+    refusal). So a settled verdict is returned to the caller, not raised through the validator's
+    frames, and raised here, once no frame holds it: taken out of the caller's list, and out of
+    this frame as it leaves.
+    """
+    outcome = judged.pop()
+    if not isinstance(outcome, TTError):
+        return outcome
+    try:
+        raise outcome
+    finally:
+        del outcome
 
 
 async def avalidate(body: Body | AsyncIterable[Chunk], operation: str | None = None, *,
@@ -88,14 +106,17 @@ async def avalidate(body: Body | AsyncIterable[Chunk], operation: str | None = N
         return validate(body, operation, content_length=content_length, max_body=max_body,
                         path_params=path_params, query=query)
     try:
-        return await _ajudged(StreamValidator(operation, content_length=content_length,
-                                              max_body=max_body, path_params=path_params,
-                                              query=query), body)
+        judged = await _ajudged(StreamValidator(operation, content_length=content_length,
+                                                max_body=max_body, path_params=path_params,
+                                                query=query), body)
     except TTError as verdict:
         raise verdict.with_traceback(None) from None  # as in validate()
+    return _outcome(judged)
 
 
-async def _ajudged(validator: StreamValidator, chunks: AsyncIterable[Chunk]) -> object:
+async def _ajudged(validator: StreamValidator, chunks: AsyncIterable[Chunk]) -> list[object]:
+    """:func:`_judged` for async chunks."""
     async for chunk in chunks:
         validator.feed(chunk)
-    return validator.finish()
+    verdict = validator.settle()
+    return [verdict if verdict is not None else validator.finish()]

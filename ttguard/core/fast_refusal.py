@@ -27,7 +27,7 @@ pass and a bisection (log n passes over halving slices: about one pass more). Me
 the narrowing and the reference (:func:`~ttguard.core.fast_engine.unproven`), it takes half the
 time to a 1 kB refusal and more from about 8 kB on, where a refusal in the middle of a large
 collection pays for its bisection: the core walks requests below
-:data:`~ttguard.core.fast_engine.SPLIT_BODY` bytes (:func:`~ttguard.core.stream.check_request`).
+:data:`~ttguard.core.fast_engine.SPLIT_BODY` bytes (:func:`~ttguard.core.stream.request_verdict`).
 """
 
 from __future__ import annotations

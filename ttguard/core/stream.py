@@ -8,7 +8,7 @@ failure of an earlier check always wins over a later one:
 2. UTF-8: ``400314 invalid_characters``;
 3. JSON syntax: ``400415 not_a_valid_json`` (choices documented in :mod:`ttguard.core.syntax`);
 4. the operation's schema over the whole request, path and query parameters first, then the
-   body: ``400589 request_format``, ``400926 field_required`` (:func:`check_request`: the fast
+   body: ``400589 request_format``, ``400926 field_required`` (:func:`request_verdict`: the fast
    engine proves it, else the reference judges what the fast engine could not prove).
 
 Goals:
@@ -27,8 +27,9 @@ Goals:
   Chunk size does not change the cost beyond a constant per call.
 
 Operations: ``feed(chunk)`` any number of times, then ``finish()`` once, which returns the
-parsed JSON value (``None`` for an empty body). Once a verdict is reached it stays: ``feed``
-and ``finish`` raise the same :class:`TTError` again, and after a successful ``finish``, ``feed``
+parsed JSON value (``None`` for an empty body), or ``settle()``, which returns the verdict
+instead of raising it. Once a verdict is reached it stays: ``feed`` and ``finish`` raise the same
+:class:`TTError` again (``settle`` returns it), and after a successful ``finish``, ``feed``
 raises ``ValueError`` while ``finish`` returns the same value.
 """
 
@@ -46,7 +47,7 @@ from .fast_refusal import walk as walk_for
 from .routes import Query, parse_query
 from .syntax import Utf8Checker, decode_utf8, invalid_characters, is_blank, parse_json
 
-__all__ = ["DEFAULT_MAX_BODY", "StreamValidator", "check_request", "quota_violation"]
+__all__ = ["DEFAULT_MAX_BODY", "StreamValidator", "quota_violation", "request_verdict"]
 
 #: The documented quota is "64 kB"; 65536 bytes is the reading that refuses least.
 DEFAULT_MAX_BODY = 65536
@@ -64,15 +65,15 @@ def quota_violation(max_body: int) -> TTError:
 def _reference() -> ModuleType:
     """The reference engine, imported by the first request the fast engine cannot prove:
     jsonschema takes about 100 ms to import, which ``import ttguard`` does not pay. (An import
-    statement in :func:`check_request` would cost 0.5 us a refusal.)"""
+    statement in :func:`request_verdict` would cost 0.5 us a refusal.)"""
     from . import reference
 
     return reference
 
 
-def check_request(operation: str, request: Mapping[str, object], *,
-                  readable: bool = True, size: int = 0) -> None:
-    """Raise the server's answer if ``request`` breaks the operation's schema.
+def request_verdict(operation: str, request: Mapping[str, object], *,
+                    readable: bool = True, size: int = 0) -> TTError | None:
+    """The server's answer to ``request`` if it breaks the operation's schema, else ``None``.
 
     ``request`` holds the parts known so far, any of ``"path"``, ``"query"`` and ``"body"``;
     an operation without a schema accepts anything. ``readable`` is ``False`` when the request
@@ -89,16 +90,12 @@ def check_request(operation: str, request: Mapping[str, object], *,
     if readable and size < SPLIT_BODY:
         walk = walk_for(operation)
         if walk is not None:
-            verdict = walk.verdict(request)
-            if verdict is not None:
-                raise verdict
-            return
+            return walk.verdict(request)
     judged = unproven(operation, request, readable=readable, size=size)
     if judged is None:
-        return
+        return None
     found = _reference().first_error_in(operation, judged.value, at=judged.at, direct=True)
-    if found is not None:
-        raise found[0]
+    return None if found is None else found[0]
 
 
 class StreamValidator:
@@ -206,6 +203,9 @@ class StreamValidator:
         self._reach(quota_violation(self.max_body))
 
     def _reach(self, verdict: TTError) -> NoReturn:
+        raise self._keep(verdict)
+
+    def _keep(self, verdict: TTError) -> TTError:
         """Settle on ``verdict`` for good: drop the body, refuse what follows."""
         self._buffer = bytearray()
         # The frames that reached the verdict hold the parsed request; kept in the verdict's
@@ -213,27 +213,39 @@ class StreamValidator:
         # found them (a refused 8 kB body cost 7 us more to raise than to accept).
         self._verdict = verdict.with_traceback(None)
         self._plain = False
-        raise verdict
+        return verdict
 
     def finish(self) -> object:
         """The end of the body: return its JSON value (``None`` if empty), or raise the verdict."""
+        if not self._finished:
+            verdict = self.settle()
+            if verdict is not None:
+                raise verdict
+        return self._value
+
+    def settle(self) -> TTError | None:
+        """The end of the body, as :meth:`finish` but returning the verdict instead of raising it:
+        a :class:`TTError`, or ``None`` when the body passes (:meth:`finish` then returns its
+        value). For an adapter that answers a refusal itself, without the cost of a raise."""
         if self._verdict is not None:
-            raise self._verdict
+            return self._verdict
         if self._finished:
-            return self._value
+            return None
         if self.content_length is not None and self.received != self.content_length:
             raise ValueError(f"the body ended after {self.received} of the "
                              f"{self.content_length} bytes of its content_length")
         try:
-            self._value = self._judge()
-        except TTError as verdict:
-            self._reach(verdict)
+            verdict = self._judge()
+        except TTError as not_json:  # not UTF-8, or not JSON
+            verdict = not_json
+        if verdict is not None:
+            return self._keep(verdict)
         self._finished = True
         self._plain = False
-        return self._value
+        return None
 
-    def _judge(self) -> object:
-        """The verdict on the whole body, which fits the quota."""
+    def _judge(self) -> TTError | None:
+        """The verdict on the whole body, which fits the quota; its value kept if it passes."""
         value = fast_parse(self._buffer)
         readable = True
         if value is NOT_PROVEN:
@@ -242,9 +254,12 @@ class StreamValidator:
             readable = readable_text(text)
         if self.operation is not None:
             # An empty body is judged as an empty object: its required fields are missing.
-            body = {} if value is None else value
-            check_request(self.operation, {**self._parameters, "body": body}, readable=readable,
-                          size=len(self._buffer))
-        return value
+            verdict = request_verdict(
+                self.operation, {**self._parameters, "body": {} if value is None else value},
+                readable=readable, size=len(self._buffer))
+            if verdict is not None:
+                return verdict
+        self._value = value
+        return None
 
 
