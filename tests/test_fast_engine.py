@@ -309,9 +309,9 @@ def test_integers_beyond_64_bits_keep_their_digits_in_a_body_without_escapes(bod
 @pytest.mark.parametrize("body", BEYOND_64_BITS)
 def test_integers_beyond_64_bits_are_not_proven_beside_escapes_or_non_ascii(body: bytes) -> None:
     # orjson's route, which would turn them into floats; a few escapes stay on msgspec's.
-    for other in (b'[' + body + b', "' + b"\\n" * 9 + b'"]', b'[' + body + ', "é"]'.encode()):
+    for other in (b'[' + body + b', "' + b"\\n" * 3 + b'"]', b'[' + body + ', "é"]'.encode()):
         assert fast_parse(other) is NOT_PROVEN
-    few = b'[' + body + b', "' + b"\\n" * 8 + b'"]'
+    few = b'[' + body + b', "' + b"\\n" * 2 + b'"]'
     assert json.dumps(fast_parse(few)) == json.dumps(json.loads(few))
 
 

@@ -90,6 +90,9 @@ class Walk:
     #: Where a refused object's failure must lie once the fields before it hold: its last
     #: container field, if it has no keys to check. It is walked without Rust's proof.
     last_container: str | None
+    #: Rust's validator of the fields that are rules only, where there are two or more: one
+    #: pass proves them all, where each rule is a Python call.
+    leaves_proof: Any
     #: The walk of each key (``propertyNames``) and Rust's validator of a list of keys.
     names: Walk | None
     names_proof: Any
@@ -124,6 +127,7 @@ class Walk:
         closed = extra is False
         extra = extra if isinstance(extra, dict) else None
         containers = [name for name, field, _ in fields if field.proof is not None]
+        leaves = {name: declared[name] for name, field, _ in fields if field.proof is None}
         has_keys = names is not None or extra is not None or closed
 
         def listed(item: Any) -> Any:
@@ -135,6 +139,9 @@ class Walk:
             compile(lenient_schema(schema)) if _CONTAINER_KEYWORDS & schema.keys() else None,
             fields, frozenset(declared),
             containers[-1] if containers and not has_keys else None,
+            compile(lenient_schema({"properties": leaves,
+                                    "required": [name for name in required if name in leaves]}))
+            if len(leaves) > 1 else None,
             None if names is None else cls.of(names, compile), listed(names),
             closed,
             None if extra is None else cls.of(extra, compile), listed(extra),
@@ -150,16 +157,18 @@ class Walk:
         """The first error at or below ``value`` (at ``path``), or None. ``refused``: the
         lenient schema refuses it, so Rust's proof is not asked."""
         if not refused and self.proof is not None:
-            if _holds(self.proof, value):
-                return None
-            refused = True
+            try:
+                if self.proof.is_valid(value):
+                    return None
+            except (ValueError, OverflowError):  # as in _holds(): proves nothing
+                pass
         schema = self.schema
         for rule, expected in self.rules:
             message = rule(expected, value, schema)
             if message is not None:
                 return path, message, False
         if isinstance(value, dict):
-            found = self._first_in_fields(value, path, refused)
+            found = self._first_in_fields(value, path)
             if found is None and (self.names is not None or self.extra is not None
                                   or self.closed):
                 found = self._first_in_keys(value, path)
@@ -168,8 +177,10 @@ class Walk:
             return self._first_in_items(value, path)
         return None
 
-    def _first_in_fields(self, value: dict[str, Any], path: Path, refused: bool
-                         ) -> Found | None:
+    def _first_in_fields(self, value: dict[str, Any], path: Path) -> Found | None:
+        # Only a schema with a container keyword has fields, and then Rust's proof refused
+        # ``value`` (or could not read it).
+        leaves_hold = None  # asked at the first field of rules only: the failure may come first
         for name, field, required in self.fields:
             if name not in value:
                 if required:
@@ -178,7 +189,12 @@ class Walk:
             item = value[name]
             if item is None and not required:  # pydantic v1: an Optional field
                 continue
-            found = field.first(item, (*path, name), refused and name == self.last_container)
+            if field.proof is None and self.leaves_proof is not None:
+                if leaves_hold is None:
+                    leaves_hold = _holds(self.leaves_proof, value)
+                if leaves_hold:
+                    continue
+            found = field.first(item, (*path, name), name == self.last_container)
             if found is not None:
                 return found
         return None
