@@ -84,8 +84,9 @@ class Walk:
     #: Rust's validator of the lenient reading; None for a schema of rules only (no container
     #: keyword), whose rules cost less than the pass.
     proof: Any
-    #: The declared fields in their order: name, walk, required.
-    fields: tuple[tuple[str, Walk, bool], ...]
+    #: The declared fields in their order: name, walk (None for a schema that judges nothing),
+    #: required.
+    fields: tuple[tuple[str, Walk | None, bool], ...]
     declared: frozenset[str]
     #: Where a refused object's failure must lie once the fields before it hold: its last
     #: container field, if it has no keys to check. It is walked without Rust's proof.
@@ -120,14 +121,16 @@ class Walk:
         if undeclared:
             # Such a name ranks among the keys (keywords.required): no catalogue schema has one.
             raise ValueError(f"required names not declared: {sorted(undeclared)}")
-        fields = tuple((name, cls.of(sub, compile), name in required)
+        fields = tuple((name, cls.of(sub, compile).judging(), name in required)
                        for name, sub in declared.items())
         names, extra, items = (schema.get(keyword) for keyword in
                                ("propertyNames", "additionalProperties", "items"))
         closed = extra is False
         extra = extra if isinstance(extra, dict) else None
-        containers = [name for name, field, _ in fields if field.proof is not None]
-        leaves = {name: declared[name] for name, field, _ in fields if field.proof is None}
+        containers = [name for name, field, _ in fields
+                      if field is not None and field.proof is not None]
+        leaves = {name: declared[name] for name, field, _ in fields
+                  if field is not None and field.proof is None}
         has_keys = names is not None or extra is not None or closed
 
         def listed(item: Any) -> Any:
@@ -147,6 +150,10 @@ class Walk:
             None if extra is None else cls.of(extra, compile), listed(extra),
             None if not isinstance(items, dict) else cls.of(items, compile),
             listed(items) if isinstance(items, dict) else None)
+
+    def judging(self) -> Walk | None:
+        """This walk, or None if it judges nothing (no rule, no container keyword)."""
+        return self if self.rules or self.proof is not None else None
 
     def verdict(self, request: Mapping[str, object]) -> TTError | None:
         """The server's answer to a request, this being the walk of its schema; None: accepted."""
@@ -187,7 +194,7 @@ class Walk:
                     return (*path, name), MISSING_FIELD, True
                 continue
             item = value[name]
-            if item is None and not required:  # pydantic v1: an Optional field
+            if (item is None and not required) or field is None:  # None: an Optional field
                 continue
             if field.proof is None and self.leaves_proof is not None:
                 if leaves_hold is None:

@@ -126,8 +126,21 @@ _TYPES: Mapping[str, tuple[Any, str]] = {
 }
 
 
+#: The Python types each JSON type takes as they are, with nothing to coerce: the common case,
+#: judged without the coercions.
+_PLAIN: Mapping[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+    "object": (dict,), "array": (list,),
+}
+
+
 def type_(types: str | list[str], instance: Any, schema: Any) -> str | None:
-    names = (types,) if isinstance(types, str) else types
+    if isinstance(types, str):
+        if type(instance) in _PLAIN.get(types, ()):
+            return None
+        names: Iterable[str] = (types,)
+    else:
+        names = types
     if instance is None:
         return None if "null" in names else "none is not an allowed value"
     refusal = None  # the first type's message, if no type accepts the value
