@@ -1,6 +1,7 @@
 """Laws of the streaming validator, checked by hypothesis.
 
 * Any split of a body into chunks gives the same verdict as the whole body in one chunk.
+* :func:`~ttguard.core.judge_whole` gives that verdict too, without a validator.
 * The streaming verdict equals that of a plain buffered reference pipeline written here:
   ``len`` check, ``bytes.decode``, ``json.loads``, then the operation's schema by the exact
   (jsonschema) reference alone, so the fast engine is checked against it too.
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import split
 from ttguard import StreamValidator, TTError, operations
+from ttguard.core import judge_whole
 from ttguard.core.catalogue import request_schema
 from ttguard.core.reference import first_error
 from ttguard.core.routes import parse_query
@@ -145,3 +147,15 @@ def test_any_chunking_agrees_with_the_whole_body_and_the_reference(
     event(f"verdict {streamed[0]}")
     assert streamed == streamed_verdict([body], operation, max_body, None, parameters)
     assert streamed == reference_verdict(body, operation, max_body, parameters)
+    assert streamed == whole_verdict(body, operation, max_body, parameters)
+
+
+def whole_verdict(body: bytes, operation: str | None, max_body: int,
+                  parameters: Request) -> Verdict:
+    """judge_whole's answer: a body in one piece, without a validator."""
+    judged = judge_whole(body, operation, max_body=max_body, path_params=parameters["path"],
+                         query=parameters["query"])
+    if isinstance(judged, TTError):
+        assert judged.__traceback__ is None
+        return judged.subcode, judged.description
+    return "accepted", json.dumps(judged)

@@ -7,7 +7,7 @@ ASGI and client guards) import this package and none of each other.
 from .catalogue import Operation, operations
 from .errors import Subcode, TTError
 from .routes import Query, Route, parse_query, resolve
-from .stream import DEFAULT_MAX_BODY, StreamValidator
+from .stream import DEFAULT_MAX_BODY, StreamValidator, judge_whole
 
 __all__ = [
     "DEFAULT_MAX_BODY",
@@ -17,6 +17,7 @@ __all__ = [
     "StreamValidator",
     "Subcode",
     "TTError",
+    "judge_whole",
     "operations",
     "parse_query",
     "resolve",
