@@ -44,9 +44,9 @@ from .rules import EXTRA_FIELD, KEY_LOCATION, MISSING_FIELD, RULES, Rule
 
 __all__ = ["Walk", "walk"]
 
-Path = tuple[str | int, ...]
-#: What a walk finds: the steps to the value at fault, the message, whether a field is missing.
-Found = tuple[Path, str, bool]
+#: What a walk finds: the steps to the value at fault (from it up to the walk's value), the
+#: message, whether a field is missing.
+Found = tuple[list[str | int], str, bool]
 _CONTAINER_KEYWORDS = frozenset({"properties", "required", "propertyNames", "additionalProperties",
                                  "items"})
 
@@ -99,6 +99,8 @@ class Walk:
     names_proof: Any
     #: ``additionalProperties: false``.
     closed: bool
+    #: Whether keys are checked: ``propertyNames``, ``additionalProperties``.
+    has_keys: bool
     #: The walk of an undeclared key's value (``additionalProperties``), and Rust's validator
     #: of a list of them.
     extra: Walk | None
@@ -146,7 +148,7 @@ class Walk:
                                     "required": [name for name in required if name in leaves]}))
             if len(leaves) > 1 else None,
             None if names is None else cls.of(names, compile), listed(names),
-            closed,
+            closed, has_keys,
             None if extra is None else cls.of(extra, compile), listed(extra),
             None if not isinstance(items, dict) else cls.of(items, compile),
             listed(items) if isinstance(items, dict) else None)
@@ -157,41 +159,52 @@ class Walk:
 
     def verdict(self, request: Mapping[str, object]) -> TTError | None:
         """The server's answer to a request, this being the walk of its schema; None: accepted."""
-        found = self.first(request, ())
-        return None if found is None else schema_error(*found[:2], missing=found[2])
+        found = self.first(request)
+        if found is None:
+            return None
+        steps, message, missing = found
+        steps.reverse()
+        return schema_error(steps, message, missing=missing)
 
-    def first(self, value: Any, path: Path, refused: bool = False) -> Found | None:
-        """The first error at or below ``value`` (at ``path``), or None. ``refused``: the
-        lenient schema refuses it, so Rust's proof is not asked."""
+    def refusal(self, value: Any) -> str | None:
+        """The message of the first of this schema's rules that refuses ``value``, if one does."""
+        schema = self.schema
+        for rule, expected in self.rules:
+            message = rule(expected, value, schema)
+            if message is not None:
+                return message
+        return None
+
+    def first(self, value: Any, refused: bool = False) -> Found | None:
+        """The first error at or below ``value``, or None. ``refused``: the lenient schema
+        refuses the value, so Rust's proof is not asked. The steps to the value at fault come
+        from it up, each caller adding its own: no path is built on the way down."""
         if not refused and self.proof is not None:
             try:
                 if self.proof.is_valid(value):
                     return None
             except (ValueError, OverflowError):  # as in _holds(): proves nothing
                 pass
-        schema = self.schema
-        for rule, expected in self.rules:
-            message = rule(expected, value, schema)
-            if message is not None:
-                return path, message, False
+        message = self.refusal(value)
+        if message is not None:
+            return [], message, False
         if isinstance(value, dict):
-            found = self._first_in_fields(value, path)
-            if found is None and (self.names is not None or self.extra is not None
-                                  or self.closed):
-                found = self._first_in_keys(value, path)
+            found = self._first_in_fields(value) if self.fields else None
+            if found is None and self.has_keys:
+                found = self._first_in_keys(value)
             return found
         if isinstance(value, list) and self.items is not None:
-            return self._first_in_items(value, path)
+            return self._first_in_items(value)
         return None
 
-    def _first_in_fields(self, value: dict[str, Any], path: Path) -> Found | None:
+    def _first_in_fields(self, value: dict[str, Any]) -> Found | None:
         # Only a schema with a container keyword has fields, and then Rust's proof refused
         # ``value`` (or could not read it).
         leaves_hold = None  # asked at the first field of rules only: the failure may come first
         for name, field, required in self.fields:
             if name not in value:
                 if required:
-                    return (*path, name), MISSING_FIELD, True
+                    return [name], MISSING_FIELD, True
                 continue
             item = value[name]
             if (item is None and not required) or field is None:  # None: an Optional field
@@ -201,12 +214,13 @@ class Walk:
                     leaves_hold = _holds(self.leaves_proof, value)
                 if leaves_hold:
                     continue
-            found = field.first(item, (*path, name), name == self.last_container)
+            found = field.first(item, name == self.last_container)
             if found is not None:
+                found[0].append(name)
                 return found
         return None
 
-    def _first_in_keys(self, value: dict[str, Any], path: Path) -> Found | None:
+    def _first_in_keys(self, value: dict[str, Any]) -> Found | None:
         keys = list(value)
         count = len(keys)
         # A collection and nothing else: its values are proven in one list, as its keys are.
@@ -228,25 +242,27 @@ class Walk:
                 return None
             key = keys[index]
             if index == key_at and self.names is not None:
-                found = self.names.first(key, (*path, KEY_LOCATION), refused=True)
-                if found is not None:
-                    return found
+                message = self.names.refusal(key)  # a key is a string: rules are all that apply
+                if message is not None:
+                    return [KEY_LOCATION], message, False
             if index == value_at:
                 if self.closed:
-                    return (*path, key), EXTRA_FIELD, False
+                    return [key], EXTRA_FIELD, False
                 if self.extra is not None:
-                    found = self.extra.first(value[key], (*path, key), refused=collection)
+                    found = self.extra.first(value[key], refused=collection)
                     if found is not None:
+                        found[0].append(key)
                         return found
             index += 1
         return None
 
-    def _first_in_items(self, items: list[Any], path: Path) -> Found | None:
+    def _first_in_items(self, items: list[Any]) -> Found | None:
         assert self.items is not None
         index, count = 0, len(items)
         while (index := _first_failing(self.items_proof, items, index, count)) < count:
-            found = self.items.first(items[index], (*path, index), refused=True)
+            found = self.items.first(items[index], refused=True)
             if found is not None:
+                found[0].append(index)
                 return found
             index += 1
         return None
