@@ -133,7 +133,12 @@ def schema_error(steps: Sequence[str | int], message: str, *, missing: bool) -> 
     ...              missing=False).description
     'body::entries->k->history: str type expected'
     """
-    location, *path = [str(step) for step in steps] or [ROOT_LOCATION]
-    where = "->".join(path) if path else ROOT_LOCATION
-    return TTError(Subcode.FIELD_REQUIRED if missing else Subcode.REQUEST_FORMAT,
-                   f"{location}::{where}: {message}")
+    if len(steps) > 1:
+        description = f"{steps[0]}::{'->'.join(map(str, steps[1:]))}: {message}"
+    else:
+        description = f"{steps[0] if steps else ROOT_LOCATION}::{ROOT_LOCATION}: {message}"
+    return TTError(_FIELD_REQUIRED if missing else _REQUEST_FORMAT, description)
+
+
+# As plain ints: TTError reads an int faster than an IntEnum, and every refusal makes one.
+_FIELD_REQUIRED, _REQUEST_FORMAT = int(Subcode.FIELD_REQUIRED), int(Subcode.REQUEST_FORMAT)
