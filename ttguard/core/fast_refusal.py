@@ -173,38 +173,27 @@ class Walk:
         steps.reverse()
         return schema_error(steps, message, missing=missing)
 
-    def refusal(self, value: Any) -> str | None:
-        """The message of the first of this schema's rules that refuses ``value``, if one does."""
-        schema = self.schema
-        for rule, expected in self.rules:
-            message = rule(expected, value, schema)
-            if message is not None:
-                return message
-        return None
-
     def first(self, value: Any, refused: bool = False) -> Found | None:
         """The first error at or below ``value``, or None. ``refused``: the lenient schema
         refuses the value, so Rust's proof is not asked. The steps to the value at fault come
         from it up, each caller adding its own: no path is built on the way down."""
+        # One function for a value's rules and its fields: a Python call costs as much as a
+        # rule, and a refusal makes one for each value on its path.
         if not refused and self.proof is not None:
             try:
                 if self.proof.is_valid(value):
                     return None
             except (ValueError, OverflowError):  # as in _holds(): proves nothing
                 pass
-        message = self.refusal(value)
-        if message is not None:
-            return [], message, False
-        if isinstance(value, dict):
-            found = self._first_in_fields(value) if self.fields else None
-            if found is None and self.has_keys:
-                found = self._first_in_keys(value)
-            return found
-        if isinstance(value, list) and self.items is not None:
-            return self._first_in_items(value)
-        return None
-
-    def _first_in_fields(self, value: dict[str, Any]) -> Found | None:
+        schema = self.schema
+        for rule, expected in self.rules:
+            message = rule(expected, value, schema)
+            if message is not None:
+                return [], message, False
+        if isinstance(value, list):
+            return self._first_in_items(value) if self.items is not None else None
+        if not isinstance(value, dict):
+            return None
         # Only a schema with a container keyword has fields, and then Rust's proof refused
         # ``value`` (or could not read it).
         leaves_hold = None  # asked at the first field of rules only: the failure may come first
@@ -225,6 +214,15 @@ class Walk:
             if found is not None:
                 found[0].append(name)
                 return found
+        return self._first_in_keys(value) if self.has_keys else None
+
+    def refusal(self, value: Any) -> str | None:
+        """The message of the first of this schema's rules that refuses ``value``, if one does."""
+        schema = self.schema
+        for rule, expected in self.rules:
+            message = rule(expected, value, schema)
+            if message is not None:
+                return message
         return None
 
     def _first_in_keys(self, value: dict[str, Any]) -> Found | None:
