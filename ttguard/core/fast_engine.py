@@ -54,16 +54,15 @@ it (a wrong ``type``, which the reference may coerce, or ``enum``) keeps its sub
 since every failure lies in the smallest value holding them all, only that value is narrowed
 and judged.
 
-Cost: valid, one parse (``msgspec`` or ``orjson``, in C) and one Rust pass. Below
-:data:`SPLIT_BODY` bytes a refused request is walked for its first error
-(:mod:`ttguard.core.fast_refusal`), not narrowed. From it, refused, besides: the deep pass, the
-walk over the objects the object keywords reach (in Rust: one call for a collection's keys, one
-for its items; in Python: the items that fail), a Python pass over the keys of each object on a
-failing path below the smallest failing value where it keeps more than one, and the reference
-over what is kept (a few small values for a few errors, whatever the body's size). Up to
-:data:`LARGE_BODY` bytes the two parts of the lenient schema are proven by a pass each, so a
-refusal runs only the finder of the part that failed; from it, the finders prove a valid request
-themselves, which then costs about as much, and a refusal pays for no pass of proof.
+The core asks :func:`unproven` about bodies of :data:`LARGE_BODY` bytes and more; smaller ones
+are proven by the lenient schema's pass and a refused one is walked for its first error
+(:mod:`ttguard.core.fast_refusal`), not narrowed.
+
+Cost: the two finders, which together check every keyword of the lenient schema: on a valid
+request about as much as one Rust pass of it, on a refused one besides a Python pass over the
+keys of each object on a failing path below the smallest failing value where it keeps more
+than one, and the reference over what is kept (a few small values for a few errors, whatever
+the body's size); no pass of proof before them.
 ``tests/test_fast_engine.py`` checks all this differentially against the reference, on requests
 generated from the catalogue's schemas.
 """
@@ -85,7 +84,6 @@ __all__ = [
     "LARGE_BODY",
     "NOT_PROVEN",
     "PROVEN",
-    "SPLIT_BODY",
     "UnknownKeyword",
     "Unproven",
     "fast_parse",
@@ -440,9 +438,6 @@ class _Engine(NamedTuple):
     deep: Any
     #: The object keywords, walked in Python on a refused request; None where there are none.
     objects: _Objects | None
-    #: The object keywords as one schema (the part of the lenient schema ``deep`` leaves out):
-    #: proves them in one Rust pass. None where there are none.
-    walked: Any
 
 
 @cache
@@ -455,9 +450,7 @@ def _compiled(operation: str) -> _Engine | None:
     try:
         lenient = lenient_schema(schema)
         objects = _Objects.of(lenient, jsonschema_rs.validator_for)
-        return _Engine(jsonschema_rs.validator_for(_split(lenient, walked=False)), objects,
-                       None if objects is None
-                       else jsonschema_rs.validator_for(_split(lenient, walked=True)))
+        return _Engine(jsonschema_rs.validator_for(_split(lenient, walked=False)), objects)
     except ValueError:  # an unknown keyword (UnknownKeyword), or a schema Rust cannot compile
         return None
 
@@ -521,21 +514,11 @@ def readable_text(text: str) -> bool:
     return "NaN" not in text and "Infinity" not in text
 
 
-#: How a request is proven depends on its body's size, as measured on the docs-idiom bodies:
-#:
-#: * below :data:`SPLIT_BODY`, by the lenient schema's pass, the cheapest proof (one Rust call),
-#:   and a refusal is walked for its first error (:mod:`ttguard.core.fast_refusal`: at 1 kB half
-#:   the time of the narrowing below and the reference; from 8 kB, its bisection of a large
-#:   collection costs more). :func:`unproven` is not asked then;
-#: * from :data:`SPLIT_BODY`, by a Rust pass for each of the two parts of the lenient schema (the
-#:   deep part, the object keywords), which cost 1% to 3% of a parse more than one pass at 4 kB
-#:   to 8 kB; a refusal then runs only the finder of the part that failed (a bad identities key
-#:   at 8 kB: the deep pass, 6 us, is not run);
-#: * from :data:`LARGE_BODY`, by the two finders themselves, which cost about as much as the
-#:   lenient schema's pass there (0.8x to 1.07x at 16 kB, 1.2x at 8 kB: a few Python calls); a
-#:   refusal then pays for no pass of proof at all: 64 kB identities with a bad key went from
-#:   1.8x-2.1x of a parse to 1.4x.
-SPLIT_BODY = 4096
+#: Bodies of this many bytes and more are narrowed (:func:`unproven`); smaller ones are walked
+#: (:mod:`ttguard.core.fast_refusal`). Measured on the refused docs-idiom bodies, the walk costs
+#: less up to 16 kB (2 kB: worst 2.15x of a parse against 3.0x; 8 kB: 1.71x against 1.78x),
+#: the narrowing from 32 kB on (1.17x against 1.58x), where the walk's bisection of a large
+#: collection and its pass of proof cost more than the narrowing's finders.
 LARGE_BODY = 16384
 #: Rust error kinds (of the deep pass) reported at a value without hiding any error below it.
 _LOCAL_KINDS = frozenset({"Pattern", "MaxLength", "MinLength", "Maximum", "Minimum",
@@ -618,14 +601,12 @@ class Unproven(NamedTuple):
     at: Path = ()
 
 
-def unproven(operation: str, request: Mapping[str, object], *, readable: bool = True,
-             size: int = 0) -> Unproven | None:
+def unproven(operation: str, request: Mapping[str, object], *, readable: bool = True
+             ) -> Unproven | None:
     """``None`` if the request is proven valid, else what the reference must judge.
 
     ``readable`` is ``False`` when the request may hold a value the Rust engine misreads (see
     :func:`readable_text`), and then nothing is proven: the whole request goes to the reference.
-    ``size`` is the body's length in bytes, which decides how the request is proven (see
-    :data:`SPLIT_BODY`); any size gives the same answer.
     """
     engine = _compiled(operation)
     if engine is None:
@@ -633,29 +614,21 @@ def unproven(operation: str, request: Mapping[str, object], *, readable: bool = 
     if not readable:
         return Unproven(request)
     try:
-        deep_failed = objects_failed = True  # until a pass proves its part
-        if size < LARGE_BODY:
-            deep_failed = not engine.deep.is_valid(request)
-            objects_failed = engine.walked is not None and not engine.walked.is_valid(request)
-            if not (deep_failed or objects_failed):
-                return None
         findings = _Findings()
-        if deep_failed:
-            errors: Iterable[Any] = engine.deep.iter_errors(request)
-            for error in errors:
-                path = tuple(error.instance_path)
-                if not _names_its_values(request, path):
-                    return Unproven(request)
-                findings.add(path, whole=type(error.kind).__name__ not in _LOCAL_KINDS)
-        if objects_failed and engine.objects is not None:
+        errors: Iterable[Any] = engine.deep.iter_errors(request)
+        for error in errors:
+            path = tuple(error.instance_path)
+            if not _names_its_values(request, path):
+                return Unproven(request)
+            findings.add(path, whole=type(error.kind).__name__ not in _LOCAL_KINDS)
+        if engine.objects is not None:
             engine.objects.check(request, (), findings)
     except (ValueError, OverflowError):  # a lone surrogate cannot become a Rust string
         return Unproven(request)
     if not findings.failing:
         # Together the finders check every keyword of the lenient schema, so finding nothing
-        # proves the request. Where a pass of proof refused it, that cannot be: should a keyword
-        # slip through the finders, be exact.
-        return None if size >= LARGE_BODY else Unproven(request)
+        # proves the request.
+        return None
     at = findings.common_path()
     value: Any = request
     schema = request_schema(operation)

@@ -25,9 +25,10 @@ Cost: the lenient pass; on a refusal, the rules of the fields before the failure
 a Rust pass for each container field before it there, and in each collection on the path a
 pass and a bisection (log n passes over halving slices: about one pass more). Measured against
 the narrowing and the reference (:func:`~ttguard.core.fast_engine.unproven`), it takes half the
-time to a 1 kB refusal and more from about 8 kB on, where a refusal in the middle of a large
-collection pays for its bisection: the core walks requests below
-:data:`~ttguard.core.fast_engine.SPLIT_BODY` bytes (:func:`~ttguard.core.stream.request_verdict`).
+time to a 1 kB refusal and less up to 16 kB; from 32 kB a refusal in the middle of a large
+collection pays more for its bisection than the narrowing costs. So the core walks requests
+below :data:`~ttguard.core.fast_engine.LARGE_BODY` bytes
+(:func:`~ttguard.core.stream.request_verdict`).
 """
 
 from __future__ import annotations

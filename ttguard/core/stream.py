@@ -42,7 +42,7 @@ from typing import NoReturn
 
 from .catalogue import operation as find_operation
 from .errors import Subcode, TTError
-from .fast_engine import NOT_PROVEN, SPLIT_BODY, fast_parse, readable_text, unproven
+from .fast_engine import LARGE_BODY, NOT_PROVEN, fast_parse, readable_text, unproven
 from .fast_refusal import walk as walk_for
 from .routes import Query, parse_query
 from .syntax import Utf8Checker, decode_utf8, invalid_characters, is_blank, parse_json
@@ -79,20 +79,21 @@ def request_verdict(operation: str, request: Mapping[str, object], *,
     ``request`` holds the parts known so far, any of ``"path"``, ``"query"`` and ``"body"``;
     an operation without a schema accepts anything. ``readable`` is ``False`` when the request
     may hold a value the fast engine misreads (:func:`~ttguard.core.fast_engine.readable_text`);
-    ``size`` is the body's length in bytes, which decides how the fast engine proves it (see
-    :data:`~ttguard.core.fast_engine.SPLIT_BODY`).
+    ``size`` is the body's length in bytes, which decides how the fast engine judges it (see
+    :data:`~ttguard.core.fast_engine.LARGE_BODY`); any size gives the same answer.
 
-    Two engines, one verdict: the fast engine (:mod:`ttguard.core.fast_engine`) proves most
-    requests valid. Below :data:`~ttguard.core.fast_engine.SPLIT_BODY` bytes, its walk
-    (:mod:`ttguard.core.fast_refusal`) finds a refused one's first error itself; on larger
-    bodies it narrows the request to what it could not prove, and the reference
-    (:mod:`ttguard.core.reference`) judges that and words the verdict (and may still accept).
+    Two engines, one verdict: the fast engine proves most requests valid. Below
+    :data:`~ttguard.core.fast_engine.LARGE_BODY` bytes its walk
+    (:mod:`ttguard.core.fast_refusal`) proves a request, or finds a refused one's first error
+    itself; on larger bodies it (:mod:`ttguard.core.fast_engine`) narrows a request to what it
+    could not prove, and the reference (:mod:`ttguard.core.reference`) judges that and words the
+    verdict (and may still accept).
     """
-    if readable and size < SPLIT_BODY:
+    if readable and size < LARGE_BODY:
         walk = walk_for(operation)
         if walk is not None:
             return walk.verdict(request)
-    judged = unproven(operation, request, readable=readable, size=size)
+    judged = unproven(operation, request, readable=readable)
     if judged is None:
         return None
     found = _reference().first_error_in(operation, judged.value, at=judged.at, direct=True)
