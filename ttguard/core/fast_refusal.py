@@ -206,11 +206,16 @@ class Walk:
             item = value[name]
             if (item is None and not required) or field is None:  # None: an Optional field
                 continue
-            if field.proof is None and self.leaves_proof is not None:
-                if leaves_hold is None:
-                    leaves_hold = _holds(self.leaves_proof, value)
-                if leaves_hold:
-                    continue
+            if field.proof is None:  # rules only: first() would only apply them
+                if self.leaves_proof is not None:
+                    if leaves_hold is None:
+                        leaves_hold = _holds(self.leaves_proof, value)
+                    if leaves_hold:
+                        continue
+                message = field.refusal(item)
+                if message is not None:
+                    return [name], message, False
+                continue
             found = field.first(item, name == self.last_container)
             if found is not None:
                 found[0].append(name)
