@@ -1,14 +1,14 @@
-"""The long fuzz run: the laws of tests/test_properties.py and tests/test_fast_engine.py, for a
-bounded time.
+"""The long fuzz run: the laws of tests/test_properties.py, tests/test_fast_engine.py and
+tests/test_fast_refusal.py, for a bounded time.
 
 Each round runs hypothesis with a fresh seed on the streaming law (any chunking of any request
 gives the same verdict as the whole body, and as the buffered reference pipeline; nothing but
 TTError is ever raised) and on the differential laws (the fast engine and the reference give the
 same verdict, subcode and description on requests generated from every catalogue schema; so do
-the two drivers of the keyword functions, and the three ways the fast engine proves a request,
-by body size), until the time budget is spent and the differential law has seen at least
-``FUZZ_DIFFERENTIAL`` requests (100 000 by default). A finding stops the run with hypothesis'
-minimal failing example and a non-zero exit status.
+the two drivers of the keyword functions, the two ways the fast engine judges a request by body
+size, and the walk with Rust's proofs and without), until the time budget is spent and the
+differential law has seen at least ``FUZZ_DIFFERENTIAL`` requests (100 000 by default). A finding
+stops the run with hypothesis' minimal failing example and a non-zero exit status.
 
     python fuzz/run.py [SECONDS]      # default 300
 """
@@ -24,22 +24,26 @@ os.environ["TTGUARD_LAW_EXAMPLES"] = "2000"
 os.environ["TTGUARD_DIFFERENTIAL_EXAMPLES"] = "200"
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from tests import test_fast_engine as engines
+from tests import test_fast_refusal as walks
 from tests import test_properties as laws
 
 DIFFERENTIAL = int(os.environ.get("FUZZ_DIFFERENTIAL", "100000"))
+# Named when the module is read, so that a law renamed in the tests fails at once
+# (tests/test_fuzz_run.py reads this module), not at the next long run.
+STREAMING = laws.test_any_chunking_agrees_with_the_whole_body_and_the_reference
+DIFFERENTIAL_LAWS = [engines.test_the_engines_agree_on_requests_from_every_schema,
+                     engines.test_the_direct_driver_words_whole_requests_as_jsonschema_does,
+                     engines.test_the_finders_prove_what_the_lenient_schema_proves,
+                     walks.test_the_walk_answers_as_the_reference_with_and_without_proofs]
 
 
 def main(seconds: float) -> int:
-    streaming = laws.test_any_chunking_agrees_with_the_whole_body_and_the_reference
-    differential = [engines.test_the_engines_agree_on_requests_from_every_schema,
-                    engines.test_the_direct_driver_words_whole_requests_as_jsonschema_does,
-                    engines.test_the_passes_that_find_failures_prove_what_the_lenient_schema_proves]
     started = time.monotonic()
     rounds = 0
     while time.monotonic() - started < seconds or engines.checked < DIFFERENTIAL:
-        streaming()
+        STREAMING()
         for operation in engines.OPERATIONS:
-            for law in differential:
+            for law in DIFFERENTIAL_LAWS:
                 law(operation=operation)
         rounds += 1
         print(f"round {rounds}: {laws.checked} streamed, {engines.checked} differential "
