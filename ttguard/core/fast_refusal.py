@@ -6,18 +6,21 @@ server answers with the request's first error in its order (:mod:`ttguard.core.k
 value's own errors first, in the order of its schema's keywords; then an object's declared
 fields in their order, a missing required field in its place; then the object's keys in their
 order, each key before its value; a list's items in order. :class:`Walk` goes through the
-request in that order and stops at the first error. It judges each value by the keyword rules
-(:data:`~ttguard.core.keywords.RULES`), the reference's own, so its answer is the reference's
-word for word; or none, where the lenient reading was only stricter and the request passes.
+request in that order and stops at the first error. It judges each value by the rules
+(:data:`~ttguard.core.rules.RULES`), the reference's own, and words the error as the reference
+does (:func:`~ttguard.core.errors.schema_error`), so its answer is the reference's word for
+word; or none, where the lenient reading was only stricter and the request passes.
 
 **What it does not walk.** A value the lenient schema accepts holds no error (the lenient
 reading is sound node by node), so the walk asks Rust before it enters one:
 
 * a container field: whether it holds, unless it is the only place left where its refused
   object can fail (its last container field, with no keys to check);
+* an object's fields of rules only, where it has two or more: whether they all hold, in one
+  pass;
 * a collection (a list's items; a dict's keys, and the values of the keys it does not declare):
-  where its first failing key or item is, by a Rust pass over the list of them, then a
-  bisection of that list.
+  where its first failing key or item is, by a Rust pass over the list of them, then over its
+  first item alone, then a bisection of the rest.
 
 Rust cannot read a lone surrogate: a pass that meets one proves nothing, and the walk goes in.
 
