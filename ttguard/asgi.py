@@ -276,7 +276,7 @@ class _Check:
         try:
             self.validator.feed(chunk)
             if not message.get("more_body", False):
-                self.validator.finish()
+                self.verdict = self.validator.settle()  # returned, with no traceback to drop
                 self.done = True
         except TTError as error:
             self.verdict, self.done = _untraced(error), True
