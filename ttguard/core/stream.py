@@ -109,15 +109,12 @@ def _check_arguments(operation: str | None, max_body: int, content_length: int |
         raise ValueError(f"content_length must not be negative: {content_length}")
 
 
-def _parameters(path_params: Mapping[str, str] | None, query: Query | None
-                ) -> dict[str, object]:
-    return {"path": dict(path_params or {}), "query": parse_query(query) if query else {}}
-
-
-def _judged(body: bytes | bytearray, operation: str | None,
-            parameters: Mapping[str, object]) -> object:
+def _judged(body: bytes | bytearray, operation: str | None, path: dict[str, str],
+            query: dict[str, str | list[str]]) -> object:
     """The value of a whole body within the quota, or the verdict on it, returned (a
-    :class:`TTError`: no JSON value is one); not UTF-8 or not JSON, the verdict is raised."""
+    :class:`TTError`: no JSON value is one); not UTF-8 or not JSON, the verdict is raised.
+    ``path`` and ``query`` are the request's parameters, as plain dictionaries (the walk goes
+    into a ``dict`` only)."""
     value = fast_parse(body)
     readable = True
     if value is NOT_PROVEN:
@@ -126,8 +123,9 @@ def _judged(body: bytes | bytearray, operation: str | None,
         readable = readable_text(text)
     if operation is not None:
         # An empty body is judged as an empty object: its required fields are missing.
-        verdict = request_verdict(operation, {**parameters, "body": {} if value is None else value},
-                                  readable=readable, size=len(body))
+        verdict = request_verdict(
+            operation, {"path": path, "query": query, "body": {} if value is None else value},
+            readable=readable, size=len(body))
         if verdict is not None:
             return verdict
     return value
@@ -143,11 +141,11 @@ def judge_whole(body: bytes | bytearray, operation: str | None = None, *,
     ``ValueError`` for an unknown operation or a negative ``max_body``.
     """
     _check_arguments(operation, max_body, None)
-    parameters = _parameters(path_params, query)
+    path, parsed_query = dict(path_params or {}), parse_query(query) if query else {}
     if len(body) > max_body:
         return quota_violation(max_body)
     try:
-        return _judged(body, operation, parameters)
+        return _judged(body, operation, path, parsed_query)
     except TTError as not_json:
         # Its traceback holds the body, in the frames that raised it.
         return not_json.with_traceback(None)
@@ -175,7 +173,8 @@ class StreamValidator:
                  query: Query | None = None) -> None:
         _check_arguments(operation, max_body, content_length)
         self.operation = operation
-        self._parameters = _parameters(path_params, query)
+        self._path = dict(path_params or {})
+        self._query = parse_query(query) if query else {}
         self.content_length = content_length
         self.max_body = max_body
         self.received = 0
@@ -284,7 +283,7 @@ class StreamValidator:
             raise ValueError(f"the body ended after {self.received} of the "
                              f"{self.content_length} bytes of its content_length")
         try:
-            judged = _judged(self._buffer, self.operation, self._parameters)
+            judged = _judged(self._buffer, self.operation, self._path, self._query)
         except TTError as not_json:  # not UTF-8, or not JSON
             judged = not_json
         if isinstance(judged, TTError):
