@@ -32,6 +32,8 @@ Operations:
   the interpreter's digit limit). Any other body goes to ``orjson``, which is faster on escapes
   and non-ASCII text but turns integers outside 64 bits into floats: there a body with an
   integer of 19 or more digits is not proven.
+* :func:`lenient_schema`: the lenient reading of a schema, for any node of it (the walk of
+  :mod:`ttguard.core.fast_refusal` compiles one for each node it may prove);
 * :func:`unproven`: ``None`` when the request is proven valid; else the smallest value holding
   every failure, *narrowed* to what the fast engine could not prove, in which the reference
   finds the same first error as in the whole request (or none, when the lenient reading was
