@@ -485,7 +485,7 @@ def openapi_document(server: str = DEFAULT_SERVER) -> dict[str, Any]:
 
     Each call with the same ``server`` returns the same object: copy it before changing it.
     """
-    # Imported here: the rules bring the regex package, which only the document needs.
+    # Imported here: the rules bring the regex package, which `import ttguard` does not load.
     from .core.rules import REGEX_TIMEOUT, UNTIMED_LENGTH
 
     paths: dict[str, dict[str, Any]] = {}

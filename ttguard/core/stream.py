@@ -38,14 +38,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from types import ModuleType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from .catalogue import operation as find_operation
 from .errors import Subcode, TTError
 from .fast_engine import LARGE_BODY, NOT_PROVEN, fast_parse, readable_text, unproven
-from .fast_refusal import walk as walk_for
 from .routes import Query, parse_query
 from .syntax import Utf8Checker, decode_utf8, invalid_characters, is_blank, parse_json
+
+if TYPE_CHECKING:
+    from .fast_refusal import Walk
 
 __all__ = ["DEFAULT_MAX_BODY", "StreamValidator", "judge_whole", "quota_violation",
            "request_verdict"]
@@ -72,6 +74,16 @@ def _reference() -> ModuleType:
     return reference
 
 
+@cache
+def _walk(operation: str) -> Walk | None:
+    """The walk of an operation (:mod:`ttguard.core.fast_refusal`), imported by the first
+    request checked: its rules bring the regex package (about 12 ms to import), which ``import
+    ttguard`` does not pay."""
+    from .fast_refusal import walk
+
+    return walk(operation)
+
+
 def request_verdict(operation: str, request: Mapping[str, object], *,
                     readable: bool = True, size: int = 0) -> TTError | None:
     """The server's answer to ``request`` if it breaks the operation's schema, else ``None``.
@@ -90,7 +102,7 @@ def request_verdict(operation: str, request: Mapping[str, object], *,
     verdict (and may still accept).
     """
     if readable and size < LARGE_BODY:
-        walk = walk_for(operation)
+        walk = _walk(operation)
         if walk is not None:
             return walk.verdict(request)
     judged = unproven(operation, request, readable=readable)
