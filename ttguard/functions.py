@@ -88,6 +88,10 @@ def _judged(validator: StreamValidator, chunks: Iterable[Chunk]) -> list[object]
     """The body's value, or the verdict on the whole body, as the one item of a list."""
     for chunk in chunks:
         validator.feed(chunk)
+    return _settled(validator)
+
+
+def _settled(validator: StreamValidator) -> list[object]:
     verdict = validator.settle()
     return [verdict if verdict is not None else validator.finish()]
 
@@ -131,5 +135,4 @@ async def _ajudged(validator: StreamValidator, chunks: AsyncIterable[Chunk]) -> 
     """:func:`_judged` for async chunks."""
     async for chunk in chunks:
         validator.feed(chunk)
-    verdict = validator.settle()
-    return [verdict if verdict is not None else validator.finish()]
+    return _settled(validator)
