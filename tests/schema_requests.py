@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 from hypothesis import strategies as st
 
 from ttguard.core.catalogue import request_schema
+from ttguard.core.fast_engine import readable_text
+from ttguard.core.routes import parse_query
 
 Strategy = st.SearchStrategy[Any]
 
@@ -178,3 +180,12 @@ def requests(draw: st.DrawFn, operation: str) -> tuple[dict[str, str], str, byte
                       ) if isinstance(query, dict) else ""
     encoded = json.dumps(body, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
     return path, query, encoded
+
+
+def as_parsed(drawn: tuple[dict[str, str], str, bytes]) -> tuple[dict[str, object], bool]:
+    """A drawn request as the core judges it (query parsed, body parsed), and whether the Rust
+    engine reads it as it is (:func:`~ttguard.core.fast_engine.readable_text`)."""
+    path, query, body = drawn
+    text = body.decode("utf-8", "surrogatepass")
+    return ({"path": path, "query": parse_query(query), "body": json.loads(text)},
+            readable_text(text))

@@ -3,7 +3,6 @@ proves parts of it or not (:mod:`ttguard.core.fast_refusal`)."""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -12,14 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.schema_requests import requests
+from tests.schema_requests import as_parsed, requests
 from ttguard import TTError, operations
 from ttguard.core.catalogue import request_schema
-from ttguard.core.fast_engine import readable_text
 from ttguard.core.fast_refusal import Walk, _first_failing, walk
 from ttguard.core.keywords import rank
 from ttguard.core.reference import RequestValidator, describe, first_error
-from ttguard.core.routes import parse_query
 
 OPERATIONS = [name for name in operations() if request_schema(name)]
 EXAMPLES = int(os.environ.get("TTGUARD_DIFFERENTIAL_EXAMPLES", "60"))
@@ -46,13 +43,11 @@ def answer(error: TTError | None) -> Answer:
 @given(data=st.data())
 def test_the_walk_answers_as_the_reference_with_and_without_proofs(operation: str,
                                                                    data: st.DataObject) -> None:
-    path, query, body = data.draw(requests(operation))
-    text = body.decode("utf-8", "surrogatepass")
-    request = {"path": path, "query": parse_query(query), "body": json.loads(text)}
+    request, readable = as_parsed(data.draw(requests(operation)))
     expected = answer(first_error(operation, request))
     unproven = Walk.of(request_schema(operation), NothingProven)
     assert answer(unproven.verdict(request)) == expected, request
-    if readable_text(text):  # else Rust reads NaN as null: the core does not walk such a body
+    if readable:  # else Rust reads NaN as null: the core does not walk such a body
         walked = walk(operation)
         assert walked is not None
         assert answer(walked.verdict(request)) == expected, request
