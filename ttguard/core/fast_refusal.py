@@ -16,11 +16,13 @@ reading is sound node by node), so the walk asks Rust before it enters one:
 
 * a container field: whether it holds, unless it is the only place left where its refused
   object can fail (its last container field, with no keys to check);
-* an object's fields of rules only, where it has two or more: whether they all hold, in one
-  pass;
+* an object's fields of rules only, where it has two or more beside a container field or keys:
+  whether they all hold, in one pass;
 * a collection (a list's items; a dict's keys, and the values of the keys it does not declare):
   where its first failing key or item is, by a Rust pass over the list of them, then over its
-  first item alone, then a bisection of the rest.
+  first item alone, then a bisection of the rest. The first pass is skipped where the refusal
+  leaves the list no way to hold: a refused list's items, the values of a refused collection
+  whose keys all hold.
 
 Rust cannot read a lone surrogate: a pass that meets one proves nothing, and the walk goes in.
 
@@ -63,15 +65,16 @@ def _holds(proof: Any, value: object) -> bool:
         return False
 
 
-def _first_failing(proof: Any, values: list[Any], start: int, stop: int) -> int:
+def _first_failing(proof: Any, values: list[Any], start: int, stop: int,
+                   failing: bool = False) -> int:
     """The index of the first of ``values[start:stop]`` that ``proof``, a Rust validator of a
     list of them, does not prove valid; ``stop`` if it proves them all.
 
-    A pass over them all, then the first alone (a fault in the first item takes two passes,
-    not log n), then a bisection.
+    A pass over them all (unless ``failing`` says one of them fails), then the first alone (a
+    fault in the first item takes two passes, not log n), then a bisection.
     """
-    if start >= stop or _holds(proof, values if start == 0 and stop == len(values)
-                               else values[start:stop]):
+    if start >= stop or (not failing and _holds(proof, values if start == 0 and stop == len(values)
+                                                else values[start:stop])):
         return stop
     if stop - start == 1 or not _holds(proof, values[start:start + 1]):
         return start
@@ -102,8 +105,10 @@ class Walk:
     #: Where a refused object's failure must lie once the fields before it hold: its last
     #: container field, if it has no keys to check. It is walked without Rust's proof.
     last_container: str | None
-    #: Rust's validator of the fields that are rules only, where there are two or more: one
-    #: pass proves them all, where each rule is a Python call.
+    #: Rust's validator of the fields that are rules only, where there are two or more beside a
+    #: container field or keys: one pass proves them all, where each rule is a Python call.
+    #: (Without those, a refused object's failure lies in its fields of rules: the pass would
+    #: only fail.)
     leaves_proof: Any
     #: The walk of each key (``propertyNames``) and Rust's validator of a list of keys.
     names: Walk | None
@@ -157,7 +162,7 @@ class Walk:
             containers[-1] if containers and not has_keys else None,
             compile(lenient_schema({"properties": leaves,
                                     "required": [name for name in required if name in leaves]}))
-            if len(leaves) > 1 else None,
+            if len(leaves) > 1 and (containers or has_keys) else None,
             None if names is None else cls.of(names, compile), listed(names),
             closed, has_keys,
             None if extra is None else cls.of(extra, compile), listed(extra),
@@ -195,7 +200,7 @@ class Walk:
             if message is not None:
                 return [], message, False
         if isinstance(value, list):
-            return self._first_in_items(value) if self.items is not None else None
+            return self._first_in_items(value, refused) if self.items is not None else None
         if not isinstance(value, dict):
             return None
         # Only a schema with a container keyword has fields, and then Rust's proof refused
@@ -223,7 +228,7 @@ class Walk:
             if found is not None:
                 found[0].append(name)
                 return found
-        return self._first_in_keys(value) if self.has_keys else None
+        return self._first_in_keys(value, refused) if self.has_keys else None
 
     def refusal(self, value: Any) -> str | None:
         """The message of the first of this schema's rules that refuses ``value``, if one does."""
@@ -234,7 +239,10 @@ class Walk:
                 return message
         return None
 
-    def _first_in_keys(self, value: dict[str, Any]) -> Found | None:
+    def _first_in_keys(self, value: dict[str, Any], refused: bool) -> Found | None:
+        # ``refused``: the lenient schema refuses ``value``; where its rules and fields hold,
+        # its keys or their values fail, so a pass that proves all its keys need not be followed
+        # by one over all their values.
         keys = list(value)
         count = len(keys)
         # A collection and nothing else: its values are proven in one list, as its keys are.
@@ -247,7 +255,8 @@ class Walk:
             # A value fails after its key: only those up to the failing key matter.
             end = min(key_at + 1, count)
             if collection:
-                value_at = _first_failing(self.extra_proof, values, index, end)
+                value_at = _first_failing(self.extra_proof, values, index, end,
+                                          refused and index == 0 and key_at == count)
             else:
                 value_at = next((at for at in range(index, end) if keys[at] not in self.declared),
                                 count) if self.extra is not None or self.closed else count
@@ -270,10 +279,12 @@ class Walk:
             index += 1
         return None
 
-    def _first_in_items(self, items: list[Any]) -> Found | None:
+    def _first_in_items(self, items: list[Any], refused: bool) -> Found | None:
+        # ``refused``: as in _first_in_keys, where the list's rules hold, an item fails.
         assert self.items is not None
         index, count = 0, len(items)
-        while (index := _first_failing(self.items_proof, items, index, count)) < count:
+        while (index := _first_failing(self.items_proof, items, index, count,
+                                       refused and index == 0)) < count:
             found = self.items.first(items[index], refused=True)
             if found is not None:
                 found[0].append(index)
