@@ -1,7 +1,8 @@
 """GuardMiddleware under a real uvicorn on 127.0.0.1, spoken to in raw HTTP/1.1.
 
 Each subcode end to end; an oversized chunked upload answered before the client has sent it
-all; accepted bodies arriving downstream byte-identical, whatever the chunking.
+all; accepted bodies arriving downstream byte-identical, whatever the chunking; the same answer
+to a body in one message (judged whole) and in several (streamed).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.servers import (
     send_request,
     uvicorn_server,
 )
-from ttguard.asgi import GuardMiddleware
+from ttguard.asgi import ASGIApp, GuardMiddleware, Message, Receive, Scope, Send
 
 TWIN = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
 VALID = b'{"description": {"name": "Pump 7", "site": "Gda\xc5\x84sk"}}'
@@ -207,3 +208,53 @@ def shared_server() -> Iterator[None]:
         _SHARED_SERVER = running
         yield
 
+
+
+class SplitMessages:
+    """Hands the application each body message in pieces of at most ``size`` bytes, so that
+    the middleware reads every body in several messages, whatever uvicorn delivered."""
+
+    def __init__(self, app: ASGIApp, size: int) -> None:
+        self.app, self.size = app, size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        pending: list[Message] = []
+
+        async def in_pieces() -> Message:
+            if not pending:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return message
+                body, more = message.get("body", b""), message.get("more_body", False)
+                pieces = [body[at:at + self.size] for at in range(0, len(body), self.size)]
+                # Last piece first: pop() takes them from the end.
+                pending.extend(
+                    {"type": "http.request", "body": piece, "more_body": more or index > 0}
+                    for index, piece in enumerate(reversed(pieces or [b""])))
+            return pending.pop()
+
+        await self.app(scope, in_pieces if scope["type"] == "http" else receive, send)
+
+
+@pytest.fixture(scope="module")
+def split_guarded() -> Iterator[Running]:
+    app = SplitMessages(GuardMiddleware(Recorder(), require_authorization=True), size=7)
+    with uvicorn_server(app) as running:
+        yield running
+
+
+BODIES = [(method, path, body) for method, path, body, headers, _ in END_TO_END
+          if headers is AUTH] + [("POST", "/twins", VALID), ("POST", "/twins", b"")]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), BODIES,
+                         ids=[f"{path[:10]}:{body[:24]!r}" for _, path, body in BODIES])
+def test_a_body_in_one_message_gets_the_answer_it_gets_in_several(
+        guarded: Running, split_guarded: Running, method: str, path: str, body: bytes) -> None:
+    answers = []
+    for running in (guarded, split_guarded):
+        response = send_request(running, method, path, [body], headers=AUTH,
+                                content_length=len(body))
+        answers.append((response.status, response.body) if response.status < 400
+                       else error_of(response))
+    assert answers[0] == answers[1]

@@ -21,10 +21,12 @@ Operations, per HTTP request, in this order:
    ``401 unauthorized``, before any body is read.
 4. **Declared size**: a ``Content-Length`` over the quota is ``400141 quota_violation``, before
    any body is read; a malformed one is ``400793 corrupted_request`` (see :func:`declared_length`).
-5. **Body**: each ``http.request`` message is fed to a :class:`~ttguard.core.StreamValidator` as
-   it arrives; the message that passes the quota, or brings a certain UTF-8 error, is answered
-   at once and nothing more is read. At the end of the body the core judges JSON syntax, then
-   path, query and body against the operation's schema, in the server's order.
+5. **Body**: a body in one ``http.request`` message is judged whole by the core
+   (:func:`~ttguard.core.judge_whole`); a body in several is fed to a
+   :class:`~ttguard.core.StreamValidator` message by message as it arrives, and the message that
+   passes the quota, or brings a certain UTF-8 error, is answered at once and nothing more is
+   read. At the end of the body the core judges JSON syntax, then path, query and body against
+   the operation's schema, in the server's order.
 6. **Forward**: the application is called with a ``receive`` that first replays the body, byte
    for byte, as one ``http.request`` message (``more_body`` false), then hands on whatever the
    server sends next (``http.disconnect``).
@@ -43,13 +45,15 @@ Goals:
   (or one of the documented answers above), so the middleware and the server agree.
 * **Early and bounded.** A request is refused in the message that makes the verdict certain; the
   rest of an oversized body is left to the ASGI server, which discards it. At most
-  ``max_body`` bytes of a body are held, in the core, and replayed from there.
+  ``max_body`` bytes of a body in several messages are held, in the core, and replayed from
+  there; a body in one message is replayed as the ASGI server delivered it.
 * **Invisible on success.** The application receives the very bytes the client sent, the same
   scope, and the server's own ``send``.
 
-Complexity: routing costs one step per path segment; each body byte is copied once into the
-core's buffer (replayed from there) and checked in linear time; a request is answered after
-O(``max_body``) bytes at most, whatever its size.
+Complexity: routing costs one step per path segment; a body in one message is replayed as it
+came, a body in several is copied once into the core's buffer (replayed from there); each byte
+is checked in linear time; a request is answered after O(``max_body``) bytes at most, whatever
+its size.
 """
 
 from __future__ import annotations
@@ -61,10 +65,11 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .core import DEFAULT_MAX_BODY, Route, StreamValidator, Subcode, TTError
+from .core import DEFAULT_MAX_BODY, Route, StreamValidator, Subcode, TTError, judge_whole
 from .core import operations as known_operations
 from .core.compare import MAX_ERROR_BODY, Answer, read_answer
 from .core.routes import route_path
+from .core.stream import quota_violation
 from .report import Reporter, log_refusal, settle
 
 if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
@@ -240,12 +245,15 @@ def _untraced(verdict: TTError) -> TTError:
 
 
 class _Check:
-    """One request's check: the core's validator, fed message by message, and its verdict.
+    """One request's check: the core's verdict on its body, fed message by message.
 
-    Any failure is a verdict: the core's :class:`TTError`, ``400793`` for a body that does not
-    match its ``Content-Length`` (which a conforming ASGI server never delivers), ``500000`` for
-    a failure of ttguard's own. Keeps the body bytes it saw and, for metrics, the time the core
-    took.
+    A body that comes in one message (most do: uvicorn delivers up to 64 kB at once) is judged
+    whole by the core (:func:`~ttguard.core.judge_whole`), with no validator to make and feed;
+    a body in several messages is fed to a :class:`~ttguard.core.StreamValidator`. Both give
+    the same verdict. Any failure is a verdict: the core's :class:`TTError`, ``400793`` for a
+    body that does not match its ``Content-Length`` (which a conforming ASGI server never
+    delivers), ``500000`` for a failure of ttguard's own. Keeps the accepted body, to replay,
+    the body bytes it saw and, for metrics, the time the core took.
     """
 
     def __init__(self, guard: GuardMiddleware, scope: Scope, route: Route) -> None:
@@ -254,11 +262,18 @@ class _Check:
         self.done = False
         self.seconds = 0.0
         self.body_bytes = 0
+        #: The accepted body, once the check is done without a verdict.
+        self.body = b""
+        self._route = route
+        self._query: str = scope.get("query_string", b"").decode("latin-1")
+        self._max_body = guard.max_body
+        self._length: int | None = None
+        self._validator: StreamValidator | None = None
         # Only metrics read the time: without them, the clock is not read twice a step.
         self._timed = guard.metrics is not None
         started = perf_counter() if self._timed else 0.0
         try:
-            self.validator = guard.validator(scope, route)
+            self._length = guard.declared_size(scope)
         except TTError as error:
             self.verdict, self.done = _untraced(error), True
         except Exception as failure:
@@ -272,12 +287,13 @@ class _Check:
             return
         chunk: bytes = message.get("body", b"")
         self.body_bytes += len(chunk)
+        last = not message.get("more_body", False)
         started = perf_counter() if self._timed else 0.0
         try:
-            self.validator.feed(chunk)
-            if not message.get("more_body", False):
-                self.verdict = self.validator.settle()  # returned, with no traceback to drop
-                self.done = True
+            if last and self._validator is None and self._length in (None, len(chunk)):
+                self._judge_whole(chunk)
+            else:
+                self._feed_validator(chunk, last)
         except TTError as error:
             self.verdict, self.done = _untraced(error), True
         except ValueError:
@@ -287,6 +303,27 @@ class _Check:
             self.verdict, self.done = internal_error(failure), True
         if self._timed:
             self.seconds += perf_counter() - started
+
+    def _judge_whole(self, body: bytes) -> None:
+        judged = judge_whole(body, self.operation, max_body=self._max_body,
+                             path_params=self._route.path_params, query=self._query)
+        if isinstance(judged, TTError):  # returned, with no traceback to drop
+            self.verdict = judged
+        else:
+            self.body = body
+        self.done = True
+
+    def _feed_validator(self, chunk: bytes, last: bool) -> None:
+        if self._validator is None:
+            self._validator = StreamValidator(
+                self.operation, content_length=self._length, max_body=self._max_body,
+                path_params=self._route.path_params, query=self._query)
+        self._validator.feed(chunk)
+        if last:
+            self.verdict = self._validator.settle()  # returned, with no traceback to drop
+            if self.verdict is None:
+                self.body = self._validator.body
+            self.done = True
 
 
 class GuardMiddleware:
@@ -371,7 +408,7 @@ class GuardMiddleware:
             await send_error(send, check.verdict)
             return
         watcher = self._watcher(send)
-        replay = _replaying(check.validator.body, receive)
+        replay = _replaying(check.body, receive)
         if watcher is None:  # with no metrics and no reporter, an accepted request has no record
             await self.app(scope, replay, send)
             return
@@ -411,16 +448,17 @@ class GuardMiddleware:
                report_only=self.report_only, seconds=check.seconds,
                body_bytes=check.body_bytes, answer=answer,
                target=encoded_path(scope) + ("?" + query.decode("latin-1") if query else ""),
-               body=lambda: check.validator.body if check.verdict is None else None,
+               body=lambda: check.body if check.verdict is None else None,
                reporter=self.reporter, metrics=self.metrics)
 
-    def validator(self, scope: Scope, route: Route) -> StreamValidator:
-        """The request's validator, once the checks that need no body pass (else a TTError)."""
+    def declared_size(self, scope: Scope) -> int | None:
+        """The body size the request declares, if any, once the checks that need no body pass
+        (else a :class:`TTError`): its ``Authorization``, if required, and its declared size."""
         headers: Headers = scope["headers"]
         if self.require_authorization and not any(
                 name == b"authorization" for name, _ in headers):
             raise TTError(Subcode.UNAUTHORIZED, AUTHORIZATION_NOT_PROVIDED)
-        return StreamValidator(
-            route.operation, content_length=declared_length(headers, self.max_body),
-            max_body=self.max_body, path_params=route.path_params,
-            query=scope.get("query_string", b"").decode("latin-1"))
+        length = declared_length(headers, self.max_body)
+        if length is not None and length > self.max_body:
+            raise quota_violation(self.max_body)
+        return length
