@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 
 from tests.conftest import verdict
 from tests.schema_requests import as_parsed, requests
+from tests.test_adversarial import catalogue_patterns
 from tests.test_properties import reference_verdict, streamed_verdict
 from ttguard import TTError, operations, validate
+from ttguard.core import rules
 from ttguard.core.catalogue import request_schema
 from ttguard.core.fast_engine import (
     LARGE_BODY,
@@ -29,8 +31,10 @@ from ttguard.core.fast_engine import (
     _Findings,
     _integer_text_within,
     _Objects,
+    _python_end,
     _split,
     fast_parse,
+    lenient_schema,
     unproven,
 )
 from ttguard.core.fast_refusal import walk
@@ -189,6 +193,54 @@ def test_the_walk_finds_extra_fields_where_an_object_is_closed() -> None:
     assert findings.bad_keys == {(): {"x", "y"}}
     assert findings.failing == {()}
     assert _split(closed, walked=False) == {"properties": {"a": {}, "b": {}}}
+
+
+@pytest.mark.parametrize(("operation", "body", "proven"), [
+    # Python's $ also matches before a final newline: these pass, and Rust proves them.
+    ("create_twin", {"description": {f"k{index}\n": index for index in range(50)}}, True),
+    ("update_twin_ledger_entry", {"entries": {"k\n": {"value": 1, "history": "INF\n"}}}, True),
+    # One newline only, and only at the end: refused by both.
+    ("create_twin", {"description": {"k\n\n": 1}}, False),
+    ("create_twin", {"description": {"k\nx": 1}}, False),
+])
+def test_a_final_newline_passes_a_final_dollar_in_rust_as_in_python(
+        operation: str, body: dict[str, Any], proven: bool) -> None:
+    request = {"path": LEDGER if "ledger" in operation else {}, "query": {}, "body": body}
+    walked = walk(operation)
+    assert walked is not None
+    assert walked.proof.is_valid(request) == proven
+    assert (first_error(operation, request) is None) == proven
+
+
+@pytest.mark.parametrize(("pattern", "spelled"), [
+    ("^a$", r"^a(?:\n?\z)"),
+    ("a", "a"),
+    (r"a\$", r"a\$"),  # an escaped $ is a dollar sign
+    (r"a\\$", r"a\\(?:\n?\z)"),  # after an escaped backslash, the end
+    ("^([1-9])|(INF)$", r"^([1-9])|(INF)(?:\n?\z)"),
+    ("(a$)b", "(a$)b"),  # more of the pattern follows: Rust's reading stays
+    ("(a|b$)", "(a|b$)"),
+    ("[|]$|y", r"[|](?:\n?\z)|y"),  # a | in a class splits nothing
+    ("[]|]$|y", r"[]|](?:\n?\z)|y"),  # nor one after a ] that is a class's first member
+    ("[^]|]$|y", r"[^]|](?:\n?\z)|y"),
+    (r"\|$", r"\|(?:\n?\z)"),  # nor an escaped |
+])
+def test_each_alternatives_final_dollar_is_spelled_as_python_reads_it(pattern: str,
+                                                                       spelled: str) -> None:
+    assert _python_end(pattern) == spelled
+
+
+@pytest.mark.parametrize("pattern", catalogue_patterns())
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_rust_passes_a_pattern_only_where_python_does(pattern: str, data: st.DataObject) -> None:
+    # The lenient reading is sound: a final newline included, Rust accepts only what the
+    # reference's rule accepts.
+    text = data.draw(st.from_regex(pattern).flatmap(lambda found: st.sampled_from(
+        [found, found + "\n", found + "\n\n", found + "\nx", found[:-1] + "\n"])))
+    lenient = jsonschema_rs.validator_for(lenient_schema({"type": "string", "pattern": pattern}))
+    if lenient.is_valid(text):
+        assert rules.pattern(pattern, text, {}) is None, text
 
 
 def test_a_request_the_rust_engine_cannot_read_goes_to_the_reference() -> None:
