@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 import regex
-from conftest import verdict
 
+from tests.conftest import verdict
 from ttguard import StreamValidator, TTError, operations, validate
 from ttguard.core import rules
 from ttguard.core.catalogue import request_schema
