@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 import ttguard
 from ttguard.core.catalogue import request_schema
-from ttguard.core.fast_engine import LARGE_BODY, unproven
+from ttguard.core.fast_engine import LARGE_BODY, proven
 from ttguard.core.fast_refusal import walk
 from ttguard.core.routes import parse_query
 
@@ -42,14 +42,18 @@ def ttguard_verdict(case: Case) -> Callable[[], object]:
     return check
 
 
-def proven_fast(case: Case) -> bool:
-    """Whether the fast engine alone proves the request valid, without the reference: below
-    LARGE_BODY by the walk's pass of proof, from it by the finders."""
-    request = _request(case, json.loads(case.body))
-    if len(case.body) < LARGE_BODY:
-        walked = walk(case.operation)
+def _proven(operation: str, request: dict[str, Any], size: int) -> bool:
+    """Whether the fast engine alone proves a request with a body of ``size`` bytes valid, as
+    the core asks it: below LARGE_BODY by the walk's pass of proof, from it by the finders."""
+    if size < LARGE_BODY:
+        walked = walk(operation)
         return walked is not None and bool(walked.proof.is_valid(request))
-    return unproven(case.operation, request) is None
+    return proven(operation, request)
+
+
+def proven_fast(case: Case) -> bool:
+    """Whether the fast engine alone proves the request valid, without a walk or the reference."""
+    return _proven(case.operation, _request(case, json.loads(case.body)), len(case.body))
 
 
 def ttguard_query(query: Query, *, without_query: bool = False) -> Callable[[], object]:
@@ -62,7 +66,7 @@ def ttguard_query(query: Query, *, without_query: bool = False) -> Callable[[], 
 def query_proven_fast(query: Query) -> bool:
     """Whether the fast engine alone proves the request, its query included."""
     request = {"path": query.path_params, "query": parse_query(query.query), "body": {}}
-    return unproven(query.operation, request) is None
+    return _proven(query.operation, request, 0)
 
 
 def json_loads(case: Case) -> Callable[[], object]:

@@ -1,4 +1,4 @@
-"""The fast engine: proves requests valid at parse speed, and narrows the others for the reference.
+"""The fast engine: proves requests valid at parse speed.
 
 Most requests are valid, and proving it should cost about what parsing costs; a refused one
 should cost little more. So the core asks this engine first: ``orjson`` parses the body and
@@ -36,71 +36,48 @@ Operations:
   and non-ASCII text but turns integers outside 64 bits into floats: there a body with an
   integer of 19 or more digits is not proven.
 * :func:`lenient_schema`: the lenient reading of a schema, for any node of it (the walk of
-  :mod:`ttguard.core.fast_refusal` compiles one for each node it may prove);
-* :func:`unproven`: ``None`` when the request is proven valid; else the smallest value holding
-  every failure, *narrowed* to what the fast engine could not prove, in which the reference
-  finds the same first error as in the whole request (or none, when the lenient reading was
-  only stricter).
+  :mod:`ttguard.core.fast_refusal` compiles one for each node it may prove, its root among
+  them: the proof of a body below :data:`LARGE_BODY` bytes);
+* :func:`proven`: whether a request of :data:`LARGE_BODY` bytes and more is proven valid, by
+  two finders that together check every keyword of the lenient schema: Rust's pass of it
+  without its object keywords, and a Python walk of those (:class:`_Objects`), which costs less
+  on a large body than Rust's reading of them.
 
-**Narrowing.** A refused request is checked again to find where it fails: Rust's
-``iter_errors`` on the lenient schema without its object keywords gives the failing paths below,
-and a Python walk (:class:`_Objects`) finds the objects missing a required name, the keys that
-fail as keys and the values of the wrong type where those keywords apply (Rust would attach the
-whole object to each such error, which costs as much as the body). A subtree with no failure at
-or below it is valid under the lenient schema, hence under the reference (the lenient schema is
-sound node by node), so the reference need not walk it. In each object on a failing path the
-narrowed request keeps, in their order, the keys on a failing path, the keys that failed as keys
-and the required keys; a kept key whose value is proven holds :data:`PROVEN`, which the
-reference's container keywords (:mod:`ttguard.core.keywords`) do not descend into. Dropping the
-other keys changes no error the reference finds: no keyword of the catalogue counts an object's
-keys, and the rank of an extra key only orders it among its siblings, whose order is kept. A
-list keeps its length, each proven item held by ``PROVEN``. A failure that may hide others below
-it (a wrong ``type``, which the reference may coerce, or ``enum``) keeps its subtree whole. And
-since every failure lies in the smallest value holding them all, only that value is narrowed
-and judged.
+A request the fast engine does not prove, whatever its size, is walked for its first error
+(:mod:`ttguard.core.fast_refusal`), which stops there: a body with an error in each of its
+thousand entries costs what a body with one does. (Until it was walked, a large refused request
+was narrowed to its failing values for the reference: a 50 kB body with 1 200 bad entries took
+57 times its parse.)
 
-The core asks :func:`unproven` about bodies of :data:`LARGE_BODY` bytes and more; smaller ones
-are proven by the lenient schema's pass and a refused one is walked for its first error
-(:mod:`ttguard.core.fast_refusal`), not narrowed.
-
-Cost: the two finders, which together check every keyword of the lenient schema: on a valid
-request about as much as one Rust pass of it, on a refused one besides a Python pass over the
-keys of each object on a failing path below the smallest failing value where it keeps more
-than one, and the reference over what is kept (a few small values for a few errors, whatever
-the body's size); no pass of proof before them.
-``tests/test_fast_engine.py`` checks all this differentially against the reference, on requests
-generated from the catalogue's schemas.
+``tests/test_fast_engine.py`` checks the lenient reading, the parsers and the finders against the
+reference and against each other, on requests generated from the catalogue's schemas.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final, NamedTuple
 
 import msgspec
 import orjson
 
-from .catalogue import ANNOTATIONS, child_schema, request_schema
+from .catalogue import ANNOTATIONS, request_schema
 
 __all__ = [
     "LARGE_BODY",
     "NOT_PROVEN",
-    "PROVEN",
     "UnknownKeyword",
-    "Unproven",
     "fast_parse",
     "lenient_schema",
+    "proven",
     "readable_text",
-    "unproven",
 ]
 
 #: What :func:`fast_parse` returns when it cannot vouch for a value.
 NOT_PROVEN: Final = object()
-#: Stands for a value proven valid in a narrowed request: the reference does not descend into it.
-PROVEN: Final = object()
 # orjson parses integers outside int64 and uint64 as floats; -2**63 - 1 has 19 digits. Such an
 # integer is a run of 19 digits after a character that may precede a number (`:[, -` and JSON
 # whitespace). It is found by marking digits and those characters and searching the marks: one
@@ -386,16 +363,14 @@ def _json_type(value: object) -> str:
 
 @dataclass(frozen=True)
 class _Objects:
-    """The object keywords of a lenient schema, checked in Python on a refused request.
+    """The object keywords of a lenient schema, checked in Python.
 
-    Rust reports ``required``, ``propertyNames``, ``additionalProperties: false`` and a wrong
-    ``type`` at the value, with the whole value attached to the error: on a large object that
-    costs as much as the body. So on a refused request the Rust pass runs without them (and
-    without ``type`` where they apply below) and this walk finds their failures instead:
-    missing names, values of the wrong type, and the keys that fail. It visits only the values
-    these keywords reach, and of the items of a collection (a list, or an object's undeclared
-    keys) only those that fail: Rust checks a collection's keys, and its items against their
-    object keywords, in one call each on the list of them, whose errors carry one key or item.
+    On a large body Rust checks ``required``, ``propertyNames``, ``additionalProperties: false``
+    and ``type`` where they apply below more slowly than this walk (see :data:`LARGE_BODY`), so
+    its pass runs without them and this walk checks them: the names each object requires, its
+    keys (in one Rust call on the list of them), and its values' types where those keywords
+    apply. It visits only the values these keywords reach; a collection's items (a list, or an
+    object's undeclared keys) in one Rust call on the list of them.
     """
 
     types: frozenset[str] | None
@@ -426,64 +401,54 @@ class _Objects:
             _Items.of(lenient.get("additionalProperties"), compile),
             _Items.of(lenient.get("items"), compile))
 
-    def check(self, value: Any, path: Path, findings: _Findings) -> None:
+    def holds(self, value: Any) -> bool:
+        """Whether ``value`` meets the object keywords here and below."""
         if self.types is not None and _json_type(value) not in self.types:
-            findings.add(path, whole=True)
-            return
+            return False
         if isinstance(value, list):
-            if self.items is not None:
-                self.items.check(value, list(range(len(value))), path, findings)
-            return
+            return self.items is None or self.items.hold(value)
         if not isinstance(value, dict):
-            return
-        if self.required and any(name not in value for name in self.required):
-            findings.add(path)
-        if self.names is not None:
-            keys = list(value)
-            for error in self.names.iter_errors(keys):
-                findings.add_bad_key(path, keys[error.instance_path[0]])
-        if self.closed:
-            for key in value.keys() - self.declared:
-                findings.add_bad_key(path, key)
-        for name, rules in self.properties.items():
-            if name in value:
-                rules.check(value[name], (*path, name), findings)
-        if self.additional is not None:
-            if self.declared:
-                extra = [key for key in value if key not in self.declared]
-                self.additional.check([value[key] for key in extra], extra, path, findings)
-            else:  # a collection and nothing else: its lists are made in C
-                self.additional.check(list(value.values()), list(value), path, findings)
+            return True
+        if any(name not in value for name in self.required):
+            return False
+        if self.names is not None and not self.names.is_valid(list(value)):
+            return False
+        if self.closed and not value.keys() <= self.declared:
+            return False
+        if not all(rules.holds(value[name]) for name, rules in self.properties.items()
+                   if name in value):
+            return False
+        if self.additional is None:
+            return True
+        if self.declared:
+            return self.additional.hold([value[key] for key in value if key not in self.declared])
+        return self.additional.hold(list(value.values()))  # a collection: its list made in C
 
 
 @dataclass(frozen=True)
 class _Items:
-    """The object keywords of a collection's items: a list's, or an object's undeclared keys'."""
+    """The object keywords of a collection's items (a list's, or an object's undeclared keys'),
+    proven in one Rust call on the list of them."""
 
-    #: Proves items hold: a validator of the list of them against their object keywords.
     proof: Any
-    rules: _Objects
 
     @classmethod
     def of(cls, lenient: Any, compile: Any) -> _Items | None:
-        rules = _Objects.of(lenient, compile)
-        if rules is None:
+        if not _reaches_objects(lenient):
             return None
-        return cls(compile({"items": _split(lenient, walked=True)}), rules)
+        return cls(compile({"items": _split(lenient, walked=True)}))
 
-    def check(self, items: list[Any], steps: list[Any], path: Path, findings: _Findings) -> None:
-        """Walk the items that fail, each at ``path`` and its step."""
-        failing = sorted({error.instance_path[0] for error in self.proof.iter_errors(items)})
-        for index in failing:
-            self.rules.check(items[index], (*path, steps[index]), findings)
+    def hold(self, items: list[Any]) -> bool:
+        """Whether every one of ``items`` meets the object keywords."""
+        return bool(self.proof.is_valid(items))
 
 
 class _Engine(NamedTuple):
     """An operation's compiled checks."""
 
-    #: The lenient schema without object keywords: finds failing paths on a refused request.
+    #: The lenient schema without its object keywords, for Rust.
     deep: Any
-    #: The object keywords, walked in Python on a refused request; None where there are none.
+    #: The object keywords, walked in Python; None where there are none.
     objects: _Objects | None
 
 
@@ -563,124 +528,23 @@ def readable_text(text: str) -> bool:
     return "NaN" not in text and "Infinity" not in text
 
 
-#: Bodies of this many bytes and more are narrowed (:func:`unproven`); smaller ones are walked
-#: (:mod:`ttguard.core.fast_refusal`). Measured on the refused docs-idiom bodies, the walk costs
-#: less up to 16 kB (2 kB: worst 2.15x of a parse against 3.0x; 8 kB: 1.71x against 1.78x),
-#: the narrowing from 32 kB on (1.17x against 1.58x), where the walk's bisection of a large
-#: collection and its pass of proof cost more than the narrowing's finders.
+#: Bodies of this many bytes and more are proven by :func:`proven`, smaller ones by the walk's
+#: pass of the lenient schema (:mod:`ttguard.core.fast_refusal`). Measured on valid bodies, the
+#: two finders cost less than the one pass from 16 kB on (64 kB: a twin description 36 us
+#: against 51, identities 66 against 77; 1 kB: the pass costs less). Refused, both go to the walk.
 LARGE_BODY = 16384
-#: Rust error kinds (of the deep pass) reported at a value without hiding any error below it.
-_LOCAL_KINDS = frozenset({"Pattern", "MaxLength", "MinLength", "Maximum", "Minimum",
-                          "MultipleOf", "MaxItems", "MinItems"})
-Path = tuple[str | int, ...]
 
 
-@dataclass
-class _Findings:
-    """Where the checks found errors, as the narrowing needs them."""
-
-    #: Each failing path and its ancestors, with the children through which errors lie.
-    children: dict[Path, set[str | int]] = field(default_factory=dict)
-    #: Objects whose keys failed as keys, and those keys.
-    bad_keys: dict[Path, set[str]] = field(default_factory=dict)
-    #: Values whose whole subtree the reference must see.
-    whole: set[Path] = field(default_factory=set)
-    #: Values found failing themselves (not only through a value below).
-    failing: set[Path] = field(default_factory=set)
-
-    def add(self, path: Path, *, whole: bool = False) -> None:
-        for depth in range(len(path)):
-            self.children.setdefault(path[:depth], set()).add(path[depth])
-        self.children.setdefault(path, set())
-        self.failing.add(path)
-        if whole:
-            self.whole.add(path)
-
-    def common_path(self) -> Path:
-        """The path of the smallest value that holds every failure."""
-        path: Path = ()
-        while path not in self.failing and len(self.children.get(path, ())) == 1:
-            path = (*path, *self.children[path])
-        return path
-
-    def add_bad_key(self, path: Path, key: str) -> None:
-        self.add(path)
-        self.bad_keys.setdefault(path, set()).add(key)
-
-
-def _names_its_values(value: Any, path: Path) -> bool:
-    """Whether a Rust error's instance path names the request's own values, step by step.
-
-    jsonschema-rs gives an object's key that reads as a number (``"0"``, ``"01"``) as an int,
-    which cannot be turned back into the key, and leaves an empty key out of the path (the
-    path of ``{"": {"x": 1}}``'s 1 reads ``["x"]``, which may name another value). Such a
-    request goes whole to the reference. An empty key left out sits in an object the path
-    leads through or to, and is seen there.
-    """
-    for step in path:
-        if isinstance(step, int) != isinstance(value, list) or (
-                isinstance(value, dict) and "" in value):
-            return False
-        value = value[step]
-    return not (isinstance(value, dict) and "" in value)
-
-
-def _narrowed(value: Any, schema: Any, path: Path, findings: _Findings) -> Any:
-    if path in findings.whole or not isinstance(schema, dict):
-        return value
-    below = findings.children.get(path, set())
-    if isinstance(value, list):
-        return [_narrowed(item, child_schema(schema, index), (*path, index), findings)
-                if index in below else PROVEN for index, item in enumerate(value)]
-    if not isinstance(value, dict):
-        return value
-    kept = below | findings.bad_keys.get(path, set()) | set(schema.get("required", ()))
-    present = [key for key in kept if key in value]
-    if len(present) > 1:  # in their order in the object, which ranks their errors
-        present = [key for key in value if key in kept]
-    return {key: _narrowed(value[key], child_schema(schema, key), (*path, key), findings)
-            if key in below else PROVEN for key in present}
-
-
-class Unproven(NamedTuple):
-    """What the reference must judge: the value at ``at``, narrowed (with ``at`` empty, the
-    request); the value holds every failure, so the reference checks only it."""
-
-    value: Any
-    at: Path = ()
-
-
-def unproven(operation: str, request: Mapping[str, object], *, readable: bool = True
-             ) -> Unproven | None:
-    """``None`` if the request is proven valid, else what the reference must judge.
-
-    ``readable`` is ``False`` when the request may hold a value the Rust engine misreads (see
-    :func:`readable_text`), and then nothing is proven: the whole request goes to the reference.
-    """
+def proven(operation: str, request: Mapping[str, object]) -> bool:
+    """Whether the fast engine proves the request valid: the two finders, which together check
+    every keyword of the lenient schema, find no failure. ``False`` for a request Rust cannot
+    read (a lone surrogate, an integer past 64 bits), and for an operation without a fast
+    engine (a schema with a keyword it does not know) or without a schema."""
     engine = _compiled(operation)
     if engine is None:
-        return None if request_schema(operation) is None else Unproven(request)
-    if not readable:
-        return Unproven(request)
+        return False
     try:
-        findings = _Findings()
-        errors: Iterable[Any] = engine.deep.iter_errors(request)
-        for error in errors:
-            path = tuple(error.instance_path)
-            if not _names_its_values(request, path):
-                return Unproven(request)
-            findings.add(path, whole=type(error.kind).__name__ not in _LOCAL_KINDS)
-        if engine.objects is not None:
-            engine.objects.check(request, (), findings)
+        return bool(engine.deep.is_valid(request)) and (
+            engine.objects is None or engine.objects.holds(request))
     except (ValueError, OverflowError):  # a lone surrogate cannot become a Rust string
-        return Unproven(request)
-    if not findings.failing:
-        # Together the finders check every keyword of the lenient schema, so finding nothing
-        # proves the request.
-        return None
-    at = findings.common_path()
-    value: Any = request
-    schema = request_schema(operation)
-    for step in at:
-        value, schema = value[step], child_schema(schema, step)
-    return Unproven(_narrowed(value, schema, at, findings), at)
+        return False

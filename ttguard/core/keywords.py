@@ -11,11 +11,6 @@ here; the container keywords below descend into a value's parts, as pydantic v1 
   prepends its step to an error's ``rank``; the smallest rank is the error the server reports
   first. An error of a rule stands at the value itself, before any below it.
 
-**Proven values.** A request narrowed by the fast engine (:mod:`ttguard.core.fast_engine`)
-holds its ``PROVEN`` in place of a value already proven valid: the container keywords do not
-descend into it, while the keywords about the container itself (``required``,
-``propertyNames``, extra fields, item counts) still see its key or its place.
-
 Each function has jsonschema's keyword signature ``(validator, value, instance, schema)``.
 """
 
@@ -26,7 +21,6 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from .fast_engine import PROVEN
 from .rules import EXTRA_FIELD, KEY_LOCATION, MISSING_FIELD, RULES, Rule
 
 __all__ = ["KEYWORDS", "rank"]
@@ -62,9 +56,8 @@ def properties(validator: Any, declared: dict[str, Any], instance: Any, schema: 
         if name not in instance:
             continue
         value = instance[name]
-        # Proven by the fast engine; or, in pydantic v1, a field with a default of None is
-        # Optional.
-        if value is PROVEN or (value is None and name not in required):
+        # In pydantic v1, a field with a default of None is Optional.
+        if value is None and name not in required:
             continue
         yield from _ranked(
             validator.descend(value, subschema, path=name, schema_path=name),
@@ -107,7 +100,7 @@ def additional_properties(validator: Any, extra: Any, instance: Any, schema: Any
             error = ValidationError(EXTRA_FIELD, path=(key,))
             error.rank = (step,)
             yield error
-        elif isinstance(extra, dict) and value is not PROVEN:
+        elif isinstance(extra, dict):
             yield from _ranked(validator.descend(value, extra, path=key), step)
 
 
@@ -115,9 +108,7 @@ def items(validator: Any, item_schema: Any, instance: Any, schema: Any) -> Itera
     if not isinstance(instance, list) or not isinstance(item_schema, dict):
         return
     for index, item in enumerate(instance):
-        if item is not PROVEN:
-            yield from _ranked(validator.descend(item, item_schema, path=index),
-                               (index, _VALUE))
+        yield from _ranked(validator.descend(item, item_schema, path=index), (index, _VALUE))
 
 
 def _keyword(rule: Rule) -> Callable[[Any, Any, Any, Any], Iterator[Any]]:

@@ -11,9 +11,10 @@ e.g. ``body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{
 error on a location's root value itself is placed at pydantic's ``__root__``. A missing field is
 ``400926 field_required``; every other schema error ``400589 request_format``.
 
-This is the exact path: the core asks it only about a request the fast engine
-(:mod:`ttguard.core.fast_engine`) could not prove valid, narrowed to the values it could not
-prove (the others stand as :data:`~ttguard.core.fast_engine.PROVEN`), and imports it only then.
+This is the readable path, which the differential tests hold the fast engine to
+(:mod:`ttguard.core.fast_engine` and its walk, :mod:`ttguard.core.fast_refusal`, which applies
+the same rules); the core asks it only about a request the fast engine cannot read (``NaN`` and
+``Infinity``, which Rust reads as ``null``), and imports it only then.
 
 Two drivers apply the same keyword functions:
 
@@ -21,8 +22,8 @@ Two drivers apply the same keyword functions:
   differential tests trust; it judges a whole request, and any schema.
 * :class:`DirectValidator`: the keyword functions called as jsonschema calls them, without its
   per-step machinery (a validator evolved and a reference resolver made for every value it
-  descends into: 5 to 10 us a step, most of the cost of a refusal). The core uses it on the
-  small requests the fast engine narrows, where the schema holds only the catalogue's keywords.
+  descends into: 5 to 10 us a step, most of the cost of a refusal). The core uses it, where
+  the schema holds only the catalogue's keywords.
 
 Cost: one pass over the value, linear in its size, collects the errors. Each validator is built
 once per operation, on first use.
@@ -30,21 +31,20 @@ once per operation, on first use.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from .catalogue import ANNOTATIONS, child_schema, request_schema
+from .catalogue import ANNOTATIONS, request_schema
 from .errors import TTError, schema_error
 from .keywords import KEYWORDS, rank
 from .locate import Key
 from .rules import KEY_LOCATION, MISSING_FIELD
 
-__all__ = ["DirectValidator", "RequestValidator", "describe", "first_error", "first_error_at",
-           "first_error_in"]
+__all__ = ["DirectValidator", "RequestValidator", "describe", "first_error", "first_error_at"]
 
 #: A jsonschema validator class speaking the server's rules and words.
 RequestValidator = validators.extend(Draft202012Validator, KEYWORDS)
@@ -59,9 +59,9 @@ class DirectValidator:
 
     For each keyword of a schema, in the schema's order, the keyword's function yields its
     errors; an error gets the keyword and the value it is about where its function left them
-    unset, and each container step prepends its path. Only what :func:`first_error_in` and the
-    keyword functions use is here: ``schema``, ``evolve(schema=...)``, ``iter_errors`` and
-    ``descend`` (whose ``schema_path`` is taken and dropped: nothing reads an error's).
+    unset, and each container step prepends its path. Only what :func:`first_error_at` and the
+    keyword functions use is here: ``schema``, ``iter_errors`` and ``descend`` (whose
+    ``schema_path`` is taken and dropped: nothing reads an error's).
     """
 
     def __init__(self, schema: Any) -> None:
@@ -84,9 +84,6 @@ class DirectValidator:
             elif keyword not in KEYWORDS and keyword not in ANNOTATIONS:
                 return False
         return True
-
-    def evolve(self, *, schema: Any) -> DirectValidator:
-        return DirectValidator(schema)
 
     def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
         return self.descend(instance, self.schema)
@@ -120,43 +117,21 @@ def describe(error: ValidationError) -> TTError:
                         missing=error.validator == "required" and error.message == MISSING_FIELD)
 
 
-def first_error_at(operation: str, request: Mapping[str, object], *,
-                   at: Sequence[str | int] = (), direct: bool = False
+def first_error_at(operation: str, request: Mapping[str, object], *, direct: bool = False
                    ) -> tuple[TTError, list[str | int | Key]] | None:
     """The server's answer to the request's first schema error, and where the error sits: the
     steps from the request's root (``"body"``, then keys and indexes), a dictionary key that is
     itself at fault as a :class:`~ttguard.core.locate.Key` (the description says ``__key__``).
 
-    ``at`` is the path of a value known to hold every error: only it is checked (see
-    :func:`first_error_in`). ``direct`` runs the keywords by :class:`DirectValidator` where
-    the schema allows, else by jsonschema.
-    """
-    value: Any = request
-    for step in at:
-        value = value[step]
-    return first_error_in(operation, value, at=at, direct=direct)
-
-
-def first_error_in(operation: str, value: object, *, at: Sequence[str | int] = (),
-                   direct: bool = False) -> tuple[TTError, list[str | int | Key]] | None:
-    """:func:`first_error_at` given the request's value at ``at``, which holds every error.
-
-    Only that value is checked, against its own schema: it has the same errors in the same
-    order as in the whole request (their ranks share the steps down to it). It may hold
-    :data:`~ttguard.core.fast_engine.PROVEN` in place of values proven valid.
+    ``direct`` runs the keywords by :class:`DirectValidator` where the schema allows, else by
+    jsonschema.
     """
     validator = _validator(operation, direct)
     if validator is None:
         return None
-    if at:
-        schema: Any = validator.schema
-        for step in at:
-            schema = child_schema(schema, step)
-        validator = validator.evolve(schema=schema)
-    first = min(validator.iter_errors(value), key=rank, default=None)
+    first = min(validator.iter_errors(request), key=rank, default=None)
     if first is None:
         return None
-    first.path.extendleft(reversed(at))
     steps: list[str | int | Key] = list(first.absolute_path)
     if steps and steps[-1] == KEY_LOCATION:
         steps[-1] = Key(first.instance)

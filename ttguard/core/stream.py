@@ -9,7 +9,7 @@ failure of an earlier check always wins over a later one:
 3. JSON syntax: ``400415 not_a_valid_json`` (choices documented in :mod:`ttguard.core.syntax`);
 4. the operation's schema over the whole request, path and query parameters first, then the
    body: ``400589 request_format``, ``400926 field_required`` (:func:`request_verdict`: the fast
-   engine proves it, else the reference judges what the fast engine could not prove).
+   engine proves it, else walks it to its first error).
 
 Goals:
 
@@ -41,8 +41,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
 
 from .catalogue import operation as find_operation
+from .catalogue import request_schema
 from .errors import Subcode, TTError
-from .fast_engine import LARGE_BODY, NOT_PROVEN, fast_parse, readable_text, unproven
+from .fast_engine import LARGE_BODY, NOT_PROVEN, fast_parse, proven, readable_text
 from .routes import Query, parse_query
 from .syntax import Utf8Checker, decode_utf8, invalid_characters, is_blank, parse_json
 
@@ -91,25 +92,23 @@ def request_verdict(operation: str, request: Mapping[str, object], *,
     ``request`` holds the parts known so far, any of ``"path"``, ``"query"`` and ``"body"``;
     an operation without a schema accepts anything. ``readable`` is ``False`` when the request
     may hold a value the fast engine misreads (:func:`~ttguard.core.fast_engine.readable_text`);
-    ``size`` is the body's length in bytes, which decides how the fast engine judges it (see
+    ``size`` is the body's length in bytes, which decides how the fast engine proves it (see
     :data:`~ttguard.core.fast_engine.LARGE_BODY`); any size gives the same answer.
 
-    Two engines, one verdict: the fast engine proves most requests valid. Below
-    :data:`~ttguard.core.fast_engine.LARGE_BODY` bytes its walk
-    (:mod:`ttguard.core.fast_refusal`) proves a request, or finds a refused one's first error
-    itself; on larger bodies it (:mod:`ttguard.core.fast_engine`) narrows a request to what it
-    could not prove, and the reference (:mod:`ttguard.core.reference`) judges that and words the
-    verdict (and may still accept).
+    Two engines, one verdict: the fast engine proves most requests valid, and walks the others
+    to their first error (:mod:`ttguard.core.fast_refusal`) by the reference's rules, with Rust
+    proving the parts it need not enter. A request it cannot read goes to the reference
+    (:mod:`ttguard.core.reference`) whole.
     """
-    if readable and size < LARGE_BODY:
-        walk = _walk(operation)
-        if walk is not None:
+    walk = _walk(operation) if readable else None
+    if walk is not None:
+        if size < LARGE_BODY:
             return walk.verdict(request)
-    judged = unproven(operation, request, readable=readable)
-    if judged is None:
+        return None if proven(operation, request) else walk.verdict(request, refused=True)
+    if request_schema(operation) is None:
         return None
-    found = _reference().first_error_in(operation, judged.value, at=judged.at, direct=True)
-    return None if found is None else found[0]
+    verdict: TTError | None = _reference().first_error(operation, request, direct=True)
+    return verdict
 
 
 def _check_arguments(operation: str | None, max_body: int, content_length: int | None) -> None:
