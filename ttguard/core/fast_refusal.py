@@ -65,14 +65,27 @@ def _holds(proof: Any, value: object) -> bool:
         return False
 
 
-def _first_failing(proof: Any, values: list[Any], start: int, stop: int,
-                   failing: bool = False) -> int:
+def _first_failing(proof: Any, values: list[Any], start: int, stop: int, *,
+                   failing: bool = False, resumed: bool = False) -> int:
     """The index of the first of ``values[start:stop]`` that ``proof``, a Rust validator of a
     list of them, does not prove valid; ``stop`` if it proves them all.
 
-    A pass over them all (unless ``failing`` says one of them fails), then the first alone (a
-    fault in the first item takes two passes, not log n), then a bisection.
+    A first search passes over them all (unless ``failing`` says one of them fails), then over
+    the first alone (a fault in the first item takes two passes, not log n), then bisects the
+    rest. A search ``resumed`` after an item Rust refused but the rules accept gallops instead:
+    windows of 1, 2, 4... items from ``start`` until one fails, which it bisects. A pass over
+    the rest each time would make a request whose every item is such cost the square of its
+    length (1 000 identities with ``"validity_ts": " 1"``: 16 ms, 92 times their parse); a
+    gallop passes over each item a bounded number of times.
     """
+    if resumed:
+        size = 1
+        while start < stop:
+            end = min(start + size, stop)
+            if not _holds(proof, values[start:end]):
+                return _first_failing(proof, values, start, end, failing=True)
+            start, size = end, 2 * size
+        return stop
     if start >= stop or (not failing and _holds(proof, values if start == 0 and stop == len(values)
                                                 else values[start:stop])):
         return stop
@@ -250,15 +263,20 @@ class Walk:
         # A collection and nothing else: its values are proven in one list, as its keys are.
         collection = self.extra is not None and not self.declared
         values = list(value.values()) if collection else []
+        key_at = -1  # the first failing key from index on, once searched (count: none)
+        values_hold = 0  # a collection's values before this index hold
         index = 0
         while index < count:
-            key_at = (count if self.names is None
-                      else _first_failing(self.names_proof, keys, index, count))
+            if key_at < index:
+                key_at = (count if self.names is None else
+                          _first_failing(self.names_proof, keys, index, count, resumed=index > 0))
             # A value fails after its key: only those up to the failing key matter.
             end = min(key_at + 1, count)
             if collection:
-                value_at = _first_failing(self.extra_proof, values, index, end,
-                                          refused and index == 0 and key_at == count)
+                start = max(index, values_hold)
+                value_at = values_hold = _first_failing(
+                    self.extra_proof, values, start, end, resumed=start > 0,
+                    failing=refused and start == 0 and key_at == count)
             else:
                 value_at = next((at for at in range(index, end) if keys[at] not in self.declared),
                                 count) if self.extra is not None or self.closed else count
@@ -285,15 +303,14 @@ class Walk:
         # ``refused``: as in _first_in_keys, where the list's rules hold, an item fails.
         assert self.items is not None
         index, count = 0, len(items)
-        while (index := _first_failing(self.items_proof, items, index, count,
-                                       refused and index == 0)) < count:
+        while (index := _first_failing(self.items_proof, items, index, count, resumed=index > 0,
+                                       failing=refused and index == 0)) < count:
             found = self.items.first(items[index], refused=True)
             if found is not None:
                 found[0].append(index)
                 return found
             index += 1
         return None
-
 
 @cache
 def walk(operation: str) -> Walk | None:
