@@ -172,6 +172,16 @@ def _set_value(path: tuple[str, ...], field: str | None, value: object) -> Fault
     return fault
 
 
+def _set_every(path: tuple[str, ...], field: str, value: object) -> Fault:
+    """Set ``field`` of every item (to a value no longer than the grown body holds there, so
+    the body stays within its size): a client that gets a field wrong gets it wrong each time."""
+    def fault(body: Body, place: float) -> Body:
+        for item in _collection(body, path).values():
+            item[field] = value
+        return body
+    return fault
+
+
 def _body_field(name: str, value: object) -> Fault:
     """Set a field of the body itself, written before (0) or after (1) the grown collection."""
     def fault(body: Body, place: float) -> Body:
@@ -197,6 +207,7 @@ IDIOMS = [
           ("entries",), {
               "bad key": (_replace_key(("entries",), "Sensor A"), EVERYWHERE),
               "bad value": (_set_value(("entries",), "history", "30X"), EVERYWHERE),
+              "bad value in every entry": (_set_every(("entries",), "history", "X"), ONCE),
               "wrong type": (_set_value(("entries",), None, "on"), EVERYWHERE),
               "missing required": (lambda body, place: {"entry": body["entries"]}, ONCE),
           }),
