@@ -38,15 +38,15 @@ single fault, but 57x for a body with an error in each of its 1 200 entries.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from .catalogue import ANNOTATIONS, request_schema
 from .errors import TTError, schema_error
 from .fast_engine import lenient_schema
-from .rules import EXTRA_FIELD, KEY_LOCATION, MISSING_FIELD, RULES, Rule
+from .rules import EXTRA_FIELD, KEY_LOCATION, MISSING_FIELD, RULES, Rule, plain_types
 
 __all__ = ["Walk", "walk"]
 
@@ -57,15 +57,25 @@ _CONTAINER_KEYWORDS = frozenset({"properties", "required", "propertyNames", "add
                                  "items"})
 
 
-def _holds(proof: Any, value: object) -> bool:
+class Proof(Protocol):
+    """Rust's validator of a lenient schema (``jsonschema_rs``), as the walk asks it."""
+
+    def is_valid(self, instance: object, /) -> bool: ...
+
+
+#: Makes a :class:`Proof` of a schema: ``jsonschema_rs.validator_for``.
+Compile = Callable[[Any], Proof]
+
+
+def _holds(proof: Proof, value: object) -> bool:
     """Whether Rust proves ``value`` valid; a value it cannot read proves nothing."""
     try:
-        return bool(proof.is_valid(value))
+        return proof.is_valid(value)
     except (ValueError, OverflowError):  # a lone surrogate; an integer past 64 bits
         return False
 
 
-def _first_failing(proof: Any, values: list[Any], start: int, stop: int, *,
+def _first_failing(proof: Proof, values: list[Any], start: int, stop: int, *,
                    failing: bool = False, resumed: bool = False) -> int:
     """The index of the first of ``values[start:stop]`` that ``proof``, a Rust validator of a
     list of them, does not prove valid; ``stop`` if it proves them all.
@@ -108,9 +118,13 @@ class Walk:
     schema: Mapping[str, Any]
     #: The keywords that judge the value itself, in the schema's order, with their values.
     rules: tuple[tuple[Rule, Any], ...]
+    #: Where the first rule is a type: the Python types it accepts as they are, and the rules
+    #: after it, all that a value of those types needs (a call saved on each value walked).
+    plain: tuple[type, ...]
+    after_type: tuple[tuple[Rule, Any], ...]
     #: Rust's validator of the lenient reading; None for a schema of rules only (no container
     #: keyword), whose rules cost less than the pass.
-    proof: Any
+    proof: Proof | None
     #: The declared fields in their order: name, walk (None for a schema that judges nothing),
     #: required.
     fields: tuple[tuple[str, Walk | None, bool], ...]
@@ -122,10 +136,10 @@ class Walk:
     #: container field or keys: one pass proves them all, where each rule is a Python call.
     #: (Without those, a refused object's failure lies in its fields of rules: the pass would
     #: only fail.)
-    leaves_proof: Any
+    leaves_proof: Proof | None
     #: The walk of each key (``propertyNames``) and Rust's validator of a list of keys.
     names: Walk | None
-    names_proof: Any
+    names_proof: Proof | None
     #: ``additionalProperties: false``.
     closed: bool
     #: Whether keys are checked: ``propertyNames``, ``additionalProperties``.
@@ -133,13 +147,13 @@ class Walk:
     #: The walk of an undeclared key's value (``additionalProperties``), and Rust's validator
     #: of a list of them.
     extra: Walk | None
-    extra_proof: Any
+    extra_proof: Proof | None
     #: The walk of a list's items, and Rust's validator of a list of them.
     items: Walk | None
-    items_proof: Any
+    items_proof: Proof | None
 
     @classmethod
-    def of(cls, schema: Any, compile: Any) -> Walk:
+    def of(cls, schema: Any, compile: Compile) -> Walk:
         """The walk of ``schema``; ``ValueError`` where a keyword has no rule here."""
         if not isinstance(schema, dict):
             raise ValueError(f"a schema that is not an object: {schema!r}")
@@ -164,12 +178,15 @@ class Walk:
                   if field is not None and field.proof is None}
         has_keys = names is not None or extra is not None or closed
 
-        def listed(item: Any) -> Any:
+        def listed(item: Any) -> Proof | None:
             return None if item is None else compile({"items": lenient_schema(item)})
 
+        rules = tuple((keyword, value) for keyword, value in schema.items() if keyword in RULES)
+        plain = plain_types(rules[0][1]) if rules and rules[0][0] == "type" else ()
         return cls(
             schema,
-            tuple((RULES[keyword], value) for keyword, value in schema.items() if keyword in RULES),
+            tuple((RULES[keyword], value) for keyword, value in rules),
+            plain, tuple((RULES[keyword], value) for keyword, value in rules[1 if plain else 0:]),
             compile(lenient_schema(schema)) if _CONTAINER_KEYWORDS & schema.keys() else None,
             fields, frozenset(declared),
             containers[-1] if containers and not has_keys else None,
@@ -210,7 +227,7 @@ class Walk:
             except (ValueError, OverflowError):  # as in _holds(): proves nothing
                 pass
         schema = self.schema
-        for rule, expected in self.rules:
+        for rule, expected in self.after_type if type(value) in self.plain else self.rules:
             message = rule(expected, value, schema)
             if message is not None:
                 return [], message, False
@@ -248,7 +265,7 @@ class Walk:
     def refusal(self, value: Any) -> str | None:
         """The message of the first of this schema's rules that refuses ``value``, if one does."""
         schema = self.schema
-        for rule, expected in self.rules:
+        for rule, expected in self.after_type if type(value) in self.plain else self.rules:
             message = rule(expected, value, schema)
             if message is not None:
                 return message
@@ -261,21 +278,23 @@ class Walk:
         keys = list(value)
         count = len(keys)
         # A collection and nothing else: its values are proven in one list, as its keys are.
-        collection = self.extra is not None and not self.declared
+        extra_proof = None if self.declared else self.extra_proof
+        collection = extra_proof is not None
         values = list(value.values()) if collection else []
+        names_proof = self.names_proof
         key_at = -1  # the first failing key from index on, once searched (count: none)
         values_hold = 0  # a collection's values before this index hold
         index = 0
         while index < count:
             if key_at < index:
-                key_at = (count if self.names is None else
-                          _first_failing(self.names_proof, keys, index, count, resumed=index > 0))
+                key_at = (count if names_proof is None else
+                          _first_failing(names_proof, keys, index, count, resumed=index > 0))
             # A value fails after its key: only those up to the failing key matter.
             end = min(key_at + 1, count)
-            if collection:
+            if extra_proof is not None:
                 start = max(index, values_hold)
                 value_at = values_hold = _first_failing(
-                    self.extra_proof, values, start, end, resumed=start > 0,
+                    extra_proof, values, start, end, resumed=start > 0,
                     failing=refused and start == 0 and key_at == count)
             else:
                 value_at = next((at for at in range(index, end) if keys[at] not in self.declared),
@@ -301,9 +320,10 @@ class Walk:
 
     def _first_in_items(self, items: list[Any], refused: bool) -> Found | None:
         # ``refused``: as in _first_in_keys, where the list's rules hold, an item fails.
-        assert self.items is not None
+        proof = self.items_proof
+        assert self.items is not None and proof is not None
         index, count = 0, len(items)
-        while (index := _first_failing(self.items_proof, items, index, count, resumed=index > 0,
+        while (index := _first_failing(proof, items, index, count, resumed=index > 0,
                                        failing=refused and index == 0)) < count:
             found = self.items.first(items[index], refused=True)
             if found is not None:
@@ -311,6 +331,7 @@ class Walk:
                 return found
             index += 1
         return None
+
 
 @cache
 def walk(operation: str) -> Walk | None:

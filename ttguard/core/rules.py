@@ -35,7 +35,7 @@ from typing import Any
 import regex
 
 __all__ = ["EXTRA_FIELD", "KEY_LOCATION", "MISSING_FIELD", "REGEX_TIMEOUT", "RULES",
-           "UNTIMED_LENGTH", "Rule"]
+           "UNTIMED_LENGTH", "Rule", "plain_types"]
 
 #: Seconds a single regex match may take before it is given up (and the value accepted). The
 #: ``regex`` package reads C's ``clock()``: the CPU time of the whole process, all its threads,
@@ -132,6 +132,12 @@ _PLAIN: Mapping[str, tuple[type, ...]] = {
     "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
     "object": (dict,), "array": (list,),
 }
+
+
+def plain_types(types: str | list[str]) -> tuple[type, ...]:
+    """The Python types whose values ``type_`` accepts for ``types`` as they are (none for a
+    list of types): a caller that sees one need not call the rule."""
+    return _PLAIN.get(types, ()) if isinstance(types, str) else ()
 
 
 def type_(types: str | list[str], instance: Any, schema: Any) -> str | None:
