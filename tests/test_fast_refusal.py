@@ -161,10 +161,10 @@ class CountedProof:
 @pytest.mark.parametrize("count", [50, 400])
 def test_items_rust_refuses_but_the_rules_accept_cost_a_bounded_number_of_passes_each(
         count: int) -> None:
-    # " 1" is a float to pydantic (float() skips spaces), not to the lenient reading: every
-    # identity is refused by Rust and accepted by the walk. A pass over the rest after each
-    # would hand Rust count**2 / 2 items.
-    identities = {f"RFID#{index:08d}": {"validity_ts": " 1"} for index in range(count)}
+    # "\u0661" (ARABIC-INDIC DIGIT ONE) is a float to pydantic (float() reads Unicode digits),
+    # not to the lenient reading: every identity is refused by Rust and accepted by the walk.
+    # A pass over the rest after each would hand Rust count**2 / 2 items.
+    identities = {f"RFID#{index:08d}": {"validity_ts": "\u0661"} for index in range(count)}
     request = {"path": {}, "query": {}, "body": {"identities": identities}}
     walked = Walk.of(request_schema("create_twin_identity"), CountedProof)
     CountedProof.items = 0

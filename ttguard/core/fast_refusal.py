@@ -85,8 +85,9 @@ def _first_failing(proof: Proof, values: list[Any], start: int, stop: int, *,
     rest. A search ``resumed`` after an item Rust refused but the rules accept gallops instead:
     windows of 1, 2, 4... items from ``start`` until one fails, which it bisects. A pass over
     the rest each time would make a request whose every item is such cost the square of its
-    length (1 000 identities with ``"validity_ts": " 1"``: 16 ms, 92 times their parse); a
-    gallop passes over each item a bounded number of times.
+    length (1 000 identities with a ``"validity_ts"`` in Arabic-Indic digits, which ``float()``
+    reads: 16 ms, 92 times their parse); a gallop passes over each item a bounded number of
+    times.
     """
     if resumed:
         size = 1
