@@ -254,6 +254,31 @@ def within(text: str, minimum: float | None, maximum: float | None) -> bool:
             and (maximum is None or int(text) <= math.floor(maximum)))
 
 
+def _reads(convert: Any, text: str) -> bool:
+    try:
+        convert(text)
+    except ValueError:
+        return False
+    return True
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=st.text(alphabet="0123456789_+-.eEinfatyINFATY \t\n\r\x0b\x0c\x1c\u0661",
+                    max_size=10))
+def test_rust_passes_a_numeric_string_only_where_int_and_float_read_it(text: str) -> None:
+    for declared, convert in (("integer", int), ("number", float)):
+        lenient = jsonschema_rs.validator_for(lenient_schema({"type": declared}))
+        if lenient.is_valid(text):
+            assert _reads(convert, text), (declared, text)
+
+
+@pytest.mark.parametrize(("declared", "text"), [
+    ("integer", " +1_000 \n"), ("integer", "007"), ("number", "1_0.5e-1_0"), ("number", ".5"),
+    ("number", "1."), ("number", " -Infinity"), ("number", "nAn"), ("number", "inf\t")])
+def test_the_numeric_strings_pydantic_reads_are_proven_by_rust(declared: str, text: str) -> None:
+    assert jsonschema_rs.validator_for(lenient_schema({"type": declared})).is_valid(text)
+
+
 @pytest.mark.parametrize(("minimum", "maximum"), [
     (1, 1000), (None, 100), (0, None), (-7, None), (-250, -13), (37, 4521), (0, 0), (5, 3),
     (-1.5, 99.5), (None, -1), (1, 1)])
