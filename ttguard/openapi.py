@@ -42,6 +42,7 @@ from typing import Any
 
 from .core import DEFAULT_MAX_BODY, Subcode, operations
 from .core.catalogue import request_schema
+from .core.patterns import tokens
 
 __all__ = ["DEFAULT_SERVER", "body_schema", "ecma_pattern", "openapi_document",
            "operation_subcodes", "parameter_schema"]
@@ -190,38 +191,32 @@ def ecma_pattern(pattern: str) -> str | None:
     ``\\d``, ``\\w``, ``\\s`` and ``\\b``, ``\\A``, ``\\Z``, back references, inline flags,
     named groups, look-behind."""
     translated: list[str] = []
-    index, in_class = 0, False
-    while index < len(pattern):
-        character = pattern[index]
-        if character == "\\":
-            escaped = pattern[index + 1:index + 2]
-            if escaped in _PLAIN_ESCAPES and not (in_class and escaped == "-"):
+    for token in tokens(pattern):
+        character = token.text
+        if character.startswith("\\"):
+            escaped = character[1:]
+            if escaped in _PLAIN_ESCAPES and not (token.in_class and escaped == "-"):
                 translated.append(escaped)
-            elif (escaped and escaped in _SAME_ESCAPES) or (in_class and escaped == "-"):
-                translated.append(character + escaped)
+            elif (escaped and escaped in _SAME_ESCAPES) or (token.in_class and escaped == "-"):
+                translated.append(character)
             else:
                 return None
-            index += 2
-            continue
-        if in_class:
-            in_class = character != "]"
+        elif token.in_class:
             translated.append(character)
         elif character == "[":
-            if pattern.startswith(("]", "^]"), index + 1):
+            if pattern.startswith(("]", "^]"), token.at + 1):
                 return None  # a leading "]" is a literal in Python, the end of the class in ECMA
-            in_class = True
             translated.append(character)
         elif character == "$":
             translated.append(_PYTHON_END)
         elif character == ".":
             translated.append(r"[^\n]")
-        elif character == "(" and pattern.startswith("?", index + 1):
-            if not pattern.startswith(_SAME_GROUPS, index):
+        elif character == "(" and pattern.startswith("?", token.at + 1):
+            if not pattern.startswith(_SAME_GROUPS, token.at):
                 return None
             translated.append(character)
         else:
             translated.append(character)
-        index += 1
     return "".join(translated)
 
 

@@ -65,6 +65,7 @@ import msgspec
 import orjson
 
 from .catalogue import ANNOTATIONS, request_schema
+from .patterns import tokens
 
 __all__ = [
     "LARGE_BODY",
@@ -237,23 +238,17 @@ def _nullable(lenient: dict[str, Any]) -> dict[str, Any]:
 def _branches(pattern: str) -> list[str]:
     """The alternatives of ``pattern`` at its top level: split at each ``|`` outside a group, a
     class and an escape."""
-    branches, start, depth, escaped = [], 0, 0, False
-    class_from = -1  # where the class the scan is in starts its members; -1: in none
-    for at, char in enumerate(pattern):
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif class_from >= 0:
-            if char == "]" and at > class_from:  # a "]" first in a class is a member
-                class_from = -1
-        elif char == "[":
-            class_from = at + 2 if pattern.startswith("^", at + 1) else at + 1
-        elif char in "()":
-            depth += 1 if char == "(" else -1
-        elif char == "|" and depth == 0:
-            branches.append(pattern[start:at])
-            start = at + 1
+    branches, start, depth = [], 0, 0
+    for token in tokens(pattern):
+        if token.in_class:
+            continue
+        if token.text == "(":
+            depth += 1
+        elif token.text == ")":
+            depth -= 1
+        elif token.text == "|" and depth == 0:
+            branches.append(pattern[start:token.at])
+            start = token.at + 1
     return [*branches, pattern[start:]]
 
 
@@ -269,9 +264,9 @@ def _python_end(pattern: str) -> str:
     """
     spelled = []
     for branch in _branches(pattern):
-        before = branch[:-1]
-        if branch.endswith("$") and (len(before) - len(before.rstrip("\\"))) % 2 == 0:
-            branch = before + r"(?:\n?\z)"
+        last = list(tokens(branch))[-1:]
+        if last and last[0] == (len(branch) - 1, "$", False):
+            branch = branch[:-1] + r"(?:\n?\z)"
         spelled.append(branch)
     return "|".join(spelled)
 
