@@ -71,12 +71,24 @@ def _coerces_to_string(value: object) -> bool:
     return isinstance(value, (str, int, float))
 
 
+#: Every ASCII character ``int()`` or ``float()`` may read in a numeral: digits, signs, point,
+#: exponent, underscore, the letters of "infinity" and "nan", whitespace. An ASCII string with
+#: any other is no numeral, known without a conversion that fails (its exception costs 0.5 us,
+#: on every refusal of such a value).
+_NOT_NUMERAL = str.maketrans("", "", "0123456789+-._eEinfatyINFATY"
+                             + "".join(char for char in map(chr, range(128)) if char.isspace()))
+
+
+def _may_be_numeral(text: str) -> bool:
+    return not text.isascii() or not text.translate(_NOT_NUMERAL)
+
+
 def _coerces_to_integer(value: object) -> bool:
     if isinstance(value, int):
         return True
     if isinstance(value, float):
         return math.isfinite(value)
-    if isinstance(value, str):
+    if isinstance(value, str) and _may_be_numeral(value):
         try:
             int(value)
         except ValueError:
@@ -88,7 +100,7 @@ def _coerces_to_integer(value: object) -> bool:
 def _coerces_to_number(value: object) -> bool:
     if isinstance(value, (int, float)):
         return True
-    if isinstance(value, str):
+    if isinstance(value, str) and _may_be_numeral(value):
         try:
             float(value)
         except ValueError:
@@ -109,6 +121,10 @@ def _coerces_to_boolean(value: object) -> bool:
 def _coerces_to_object(value: object) -> bool:
     if isinstance(value, dict):
         return True
+    if isinstance(value, str):
+        return not value  # dict() takes each character for a pair: only "" passes
+    if value is None or isinstance(value, (int, float)):
+        return False  # dict() refuses them, with an exception that costs 0.5 us
     try:
         dict(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
@@ -205,7 +221,7 @@ def _as_number(value: object) -> float | None:
         return None
     if isinstance(value, (int, float)):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and _may_be_numeral(value):
         try:
             return float(value)
         except ValueError:
