@@ -44,7 +44,7 @@ def ttguard_verdict(case: Case) -> Callable[[], object]:
 
 def _proven(operation: str, request: dict[str, Any], size: int) -> bool:
     """Whether the fast engine alone proves a request with a body of ``size`` bytes valid, as
-    the core asks it: below LARGE_BODY by the walk's pass of proof, from it by the finders."""
+    the core asks it: below LARGE_BODY by the walk's pass of proof, from it by the split proof."""
     if size < LARGE_BODY:
         walked = walk(operation)
         return walked is not None and bool(walked.proof.is_valid(request))

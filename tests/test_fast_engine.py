@@ -85,8 +85,8 @@ def test_the_direct_driver_words_whole_requests_as_jsonschema_does(operation: st
 @settings(max_examples=max(EXAMPLES // 4, 10), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
-def test_the_finders_prove_what_the_lenient_schema_proves(operation: str,
-                                                          data: st.DataObject) -> None:
+def test_the_split_proof_proves_what_the_lenient_pass_proves(operation: str,
+                                                              data: st.DataObject) -> None:
     # Below LARGE_BODY the lenient schema's pass proves a request; from it, the deep pass and
     # the object walk. Both must prove exactly the same requests, and with the walk of
     # fast_refusal accept exactly what the reference accepts, and refuse the rest with its words.
@@ -179,7 +179,7 @@ def test_an_empty_key_is_judged_as_the_key_it_is(body: dict[str, object],
 
 def test_the_object_walk_finds_extra_fields_where_an_object_is_closed() -> None:
     # No operation of the catalogue closes an object (pydantic ignores extra fields), so the
-    # finders' reading of additionalProperties: false is checked on a schema of its own.
+    # split proof's reading of additionalProperties: false is checked on a schema of its own.
     import jsonschema_rs
 
     closed = {"type": ["object"], "required": ["a"], "properties": {"a": {}, "b": {}},

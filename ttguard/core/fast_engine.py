@@ -39,9 +39,9 @@ Operations:
   :mod:`ttguard.core.fast_refusal` compiles one for each node it may prove, its root among
   them: the proof of a body below :data:`LARGE_BODY` bytes);
 * :func:`proven`: whether a request of :data:`LARGE_BODY` bytes and more is proven valid, by
-  two finders that together check every keyword of the lenient schema: Rust's pass of it
-  without its object keywords, and a Python walk of those (:class:`_Objects`), which costs less
-  on a large body than Rust's reading of them.
+  a split proof: two passes that together check every keyword of the lenient schema, Rust's of
+  it without its object keywords and a Python walk of those (:class:`_Objects`), which costs
+  less on a large body than Rust's reading of them.
 
 A request the fast engine does not prove, whatever its size, is walked for its first error
 (:mod:`ttguard.core.fast_refusal`), which stops there: a body with an error in each of its
@@ -49,8 +49,8 @@ thousand entries costs what a body with one does. (Until it was walked, a large 
 was narrowed to its failing values for the reference: a 50 kB body with 1 200 bad entries took
 57 times its parse.)
 
-``tests/test_fast_engine.py`` checks the lenient reading, the parsers and the finders against the
-reference and against each other, on requests generated from the catalogue's schemas.
+``tests/test_fast_engine.py`` checks the lenient reading, the parsers and the split proof against
+the reference and against each other, on requests generated from the catalogue's schemas.
 """
 
 from __future__ import annotations
@@ -535,16 +535,16 @@ def readable_text(text: str) -> bool:
 #: Bodies of this many bytes and more are proven by :func:`proven`, smaller ones by the walk's
 #: pass of the lenient schema (:mod:`ttguard.core.fast_refusal`). Measured on valid bodies, the
 #: one pass costs less up to 8 kB (1 kB of ledger entries: 0.9 us against 3.1; 8 kB: about
-#: even), the two finders from 16 kB (a twin description: 16 kB, 10.3 us against 12.4; 64 kB, 36
-#: against 51). Refused, both go to the walk.
+#: even), the split proof's two from 16 kB (a twin description: 16 kB, 10.3 us against 12.4;
+#: 64 kB, 36 against 51). Refused, both go to the walk.
 LARGE_BODY = 16384
 
 
 def proven(operation: str, request: Mapping[str, object]) -> bool:
-    """Whether the fast engine proves the request valid: the two finders, which together check
-    every keyword of the lenient schema, find no failure. ``False`` for a request Rust cannot
-    read (a lone surrogate, an integer past 64 bits), and for an operation without a fast
-    engine (a schema with a keyword it does not know) or without a schema."""
+    """Whether the fast engine proves the request valid: the split proof's two passes, which
+    together check every keyword of the lenient schema, find no failure. ``False`` for a
+    request Rust cannot read (a lone surrogate, an integer past 64 bits), and for an operation
+    without a fast engine (a schema with a keyword it does not know) or without a schema."""
     engine = _compiled(operation)
     if engine is None:
         return False

@@ -27,7 +27,7 @@ reading is sound node by node), so the walk asks Rust before it enters one:
 Rust cannot read a lone surrogate: a pass that meets one proves nothing, and the walk goes in.
 
 Cost: the lenient pass (below :data:`~ttguard.core.fast_engine.LARGE_BODY` bytes; from there
-the fast engine's finders prove a request, :func:`~ttguard.core.fast_engine.proven`); on a
+the fast engine's split proof proves a request, :func:`~ttguard.core.fast_engine.proven`); on a
 refusal, the rules of the fields before the failure on its path, a Rust pass for each container
 field before it there, and in each collection on the path a pass and a bisection (log n passes
 over halving slices: about one pass more). It stops at the first error, however many follow.
