@@ -83,30 +83,29 @@ def _may_be_numeral(text: str) -> bool:
     return not text.isascii() or not text.translate(_NOT_NUMERAL)
 
 
+def _reads(convert: Callable[[str], object], text: str) -> bool:
+    """Whether ``convert`` (``int`` or ``float``) reads ``text`` as a numeral."""
+    if not _may_be_numeral(text):
+        return False
+    try:
+        convert(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _coerces_to_integer(value: object) -> bool:
     if isinstance(value, int):
         return True
     if isinstance(value, float):
         return math.isfinite(value)
-    if isinstance(value, str) and _may_be_numeral(value):
-        try:
-            int(value)
-        except ValueError:
-            return False
-        return True
-    return False
+    return isinstance(value, str) and _reads(int, value)
 
 
 def _coerces_to_number(value: object) -> bool:
     if isinstance(value, (int, float)):
         return True
-    if isinstance(value, str) and _may_be_numeral(value):
-        try:
-            float(value)
-        except ValueError:
-            return False
-        return True
-    return False
+    return isinstance(value, str) and _reads(float, value)
 
 
 def _coerces_to_boolean(value: object) -> bool:
