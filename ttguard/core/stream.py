@@ -111,13 +111,18 @@ def request_verdict(operation: str, request: Mapping[str, object], *,
     return verdict
 
 
-def _check_arguments(operation: str | None, max_body: int, content_length: int | None) -> None:
+def _arguments(operation: str | None, max_body: int, content_length: int | None,
+               path_params: Mapping[str, str] | None, query: Query | None
+               ) -> tuple[dict[str, str], dict[str, str | list[str]]]:
+    """A request's arguments checked (``ValueError``), and its path and query parameters as the
+    plain dictionaries the core judges."""
     if operation is not None:
         find_operation(operation)
     if max_body < 0:
         raise ValueError(f"max_body must not be negative: {max_body}")
     if content_length is not None and content_length < 0:
         raise ValueError(f"content_length must not be negative: {content_length}")
+    return dict(path_params or {}), parse_query(query) if query else {}
 
 
 def _judged(body: bytes | bytearray, operation: str | None, path: dict[str, str],
@@ -151,8 +156,7 @@ def judge_whole(body: bytes | bytearray, operation: str | None = None, *,
 
     ``ValueError`` for an unknown operation or a negative ``max_body``.
     """
-    _check_arguments(operation, max_body, None)
-    path, parsed_query = dict(path_params or {}), parse_query(query) if query else {}
+    path, parsed_query = _arguments(operation, max_body, None, path_params, query)
     if len(body) > max_body:
         return quota_violation(max_body)
     try:
@@ -182,10 +186,9 @@ class StreamValidator:
     def __init__(self, operation: str | None = None, *, content_length: int | None = None,
                  max_body: int = DEFAULT_MAX_BODY, path_params: Mapping[str, str] | None = None,
                  query: Query | None = None) -> None:
-        _check_arguments(operation, max_body, content_length)
+        self._path, self._query = _arguments(operation, max_body, content_length, path_params,
+                                             query)
         self.operation = operation
-        self._path = dict(path_params or {})
-        self._query = parse_query(query) if query else {}
         self.content_length = content_length
         self.max_body = max_body
         self.received = 0
