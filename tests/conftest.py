@@ -23,6 +23,15 @@ def verdict(error: pytest.ExceptionInfo[TTError]) -> tuple[int, int, str]:
     return error.value.status, error.value.subcode, error.value.description
 
 
+#: A verdict as a test compares it: subcode and description, or None for an acceptance.
+Answer = tuple[int, str] | None
+
+
+def answer(error: TTError | None) -> Answer:
+    """The parts of a returned verdict a test compares: subcode and description."""
+    return None if error is None else (error.subcode, error.description)
+
+
 def split(body: bytes, cuts: list[int]) -> list[bytes]:
     """``body`` cut at each of ``cuts`` (taken modulo its length plus one): a chunking of it."""
     points = sorted({cut % (len(body) + 1) for cut in cuts})

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import verdict
+from tests.conftest import answer, verdict
 from tests.schema_requests import as_parsed, requests
 from tests.test_adversarial import catalogue_patterns
 from tests.test_properties import reference_verdict, streamed_verdict
@@ -103,10 +103,6 @@ def test_the_split_proof_proves_what_the_lenient_pass_proves(operation: str,
     assert outcomes == [expected] * 2, request
 
 
-def verdict_of(error: TTError | None) -> tuple[int, str] | None:
-    return None if error is None else (error.subcode, error.description)
-
-
 LEDGER = {"twin": "e834214a-e13d-412b-ffd6-911ab58c8733", "ledger": "personal"}
 KEY_ERROR = ("body::entries->__key__: string does not match regex "
              "(_*[a-z0-9]+)([_-][0-9a-z]+)")
@@ -151,7 +147,7 @@ def test_a_key_that_reads_as_a_number_is_judged_as_the_key_it_is(
     # jsonschema-rs reports the key "0" (and "01") as the index 0 (and 1): the walk goes by the
     # keys, never by a path Rust gives, on a small body and a large one.
     request = {"path": LEDGER, "query": {}, "body": {"entries": entries}}
-    assert [verdict_of(request_verdict("update_twin_ledger_entry", request, size=size))
+    assert [answer(request_verdict("update_twin_ledger_entry", request, size=size))
             for size in (0, LARGE_BODY)] == [(400589, description)] * 2
     with pytest.raises(TTError) as error:
         validate({"entries": entries}, "update_twin_ledger_entry", path_params=LEDGER)
@@ -170,7 +166,7 @@ def test_an_empty_key_is_judged_as_the_key_it_is(body: dict[str, object],
                                                  description: str) -> None:
     # jsonschema-rs leaves an empty key out of an error's path: the walk goes by the keys.
     request = {"path": {}, "query": {}, "body": body}
-    assert [verdict_of(request_verdict("put_sticker", request, size=size))
+    assert [answer(request_verdict("put_sticker", request, size=size))
             for size in (0, LARGE_BODY)] == [(400589, description)] * 2
     with pytest.raises(TTError) as error:
         validate(body, "put_sticker")
@@ -227,7 +223,7 @@ def test_a_request_the_rust_engine_cannot_read_is_not_proven() -> None:
     lone_surrogate = {"path": {}, "query": {}, "body": {"description": {"\ud800": 1}}}
     assert not fast_engine.proven("create_twin", lone_surrogate)
     description = {"description": {"\ud800": 1, "ok": 1}}
-    assert [verdict_of(request_verdict("create_twin", {**lone_surrogate, "body": description},
+    assert [answer(request_verdict("create_twin", {**lone_surrogate, "body": description},
                                        size=size)) for size in (0, LARGE_BODY)] == [
         (400589, "body::description->__key__: string does not match regex "
                  "^[a-z_][0-9a-z_]{0,63}$")] * 2

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import Answer, answer
 from tests.schema_requests import as_parsed, requests
-from ttguard import TTError, operations
+from ttguard import operations
 from ttguard.core.catalogue import request_schema
 from ttguard.core.fast_refusal import Walk, _first_failing, walk
 from ttguard.core.keywords import rank
@@ -20,7 +21,6 @@ from ttguard.core.reference import RequestValidator, describe, first_error
 
 OPERATIONS = [name for name in operations() if request_schema(name)]
 EXAMPLES = int(os.environ.get("TTGUARD_DIFFERENTIAL_EXAMPLES", "60"))
-Answer = tuple[int, str] | None
 
 
 class NothingProven:
@@ -31,10 +31,6 @@ class NothingProven:
 
     def is_valid(self, value: object) -> bool:
         return False
-
-
-def answer(error: TTError | None) -> Answer:
-    return None if error is None else (error.subcode, error.description)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
