@@ -15,14 +15,17 @@ word; or none, where the lenient reading was only stricter and the request passe
 reading is sound node by node), so the walk asks Rust before it enters one:
 
 * a container field: whether it holds, unless it is the only place left where its refused
-  object can fail (its last container field, with no keys to check);
+  object can fail (its last container field, with no keys to check, and the fields of rules
+  only after it holding);
 * an object's fields of rules only, where it has two or more beside a container field or keys:
   whether they all hold, in one pass;
-* a collection (a list's items; a dict's keys, and the values of the keys it does not declare):
-  where its first failing key or item is, by a Rust pass over the list of them, then over its
-  first item alone, then a bisection of the rest. The first pass is skipped where the refusal
-  leaves the list no way to hold: a refused list's items, the values of a refused collection
-  whose keys all hold.
+* a collection (a list's items; a dict's entries, each a key and its value, where the dict
+  declares no field; else its keys, and the values of the keys it does not declare one by
+  one): where its first failing item or entry is, by a Rust pass over the list of them, then
+  over its first alone, then a bisection of the rest. The first pass is skipped where the
+  refusal leaves the list no way to hold: a refused list's items, a refused collection's
+  entries. In a failing entry Rust's proof of the key, a quarter of the cost of its rules,
+  tells whether it is the key or the value that fails.
 
 Rust cannot read a lone surrogate: a pass that meets one proves nothing, and the walk goes in.
 
@@ -40,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any, Protocol
 
 from .catalogue import ANNOTATIONS, request_schema
@@ -89,23 +92,32 @@ def _first_failing(proof: Proof, values: list[Any], start: int, stop: int, *,
     reads: 16 ms, 92 times their parse); a gallop passes over each item a bounded number of
     times.
     """
+    try:  # Rust's own call: a wrapper that catches would cost 0.05 us a pass
+        return _search(proof.is_valid, values, start, stop, failing, resumed)
+    except (ValueError, OverflowError):  # as in _holds(); searched again, each pass caught
+        return _search(partial(_holds, proof), values, start, stop, failing, resumed)
+
+
+def _search(holds: Callable[[list[Any]], bool], values: list[Any], start: int, stop: int,
+            failing: bool, resumed: bool) -> int:
+    """:func:`_first_failing`, with ``holds`` for the proof of a slice of ``values``."""
     if resumed:
         size = 1
         while start < stop:
             end = min(start + size, stop)
-            if not _holds(proof, values[start:end]):
-                return _first_failing(proof, values, start, end, failing=True)
+            if not holds(values[start:end]):
+                return _search(holds, values, start, end, True, False)
             start, size = end, 2 * size
         return stop
-    if start >= stop or (not failing and _holds(proof, values if start == 0 and stop == len(values)
-                                                else values[start:stop])):
+    if start >= stop or (not failing and holds(values if start == 0 and stop == len(values)
+                                               else values[start:stop])):
         return stop
-    if stop - start == 1 or not _holds(proof, values[start:start + 1]):
+    if stop - start == 1 or not holds(values[start:start + 1]):
         return start
     low, high = start + 1, stop  # the first item not proven is in values[low:high]
     while high - low > 1:
         middle = (low + high) // 2
-        if _holds(proof, values[low:middle]):
+        if holds(values[low:middle]):
             low = middle
         else:
             high = middle
@@ -130,25 +142,32 @@ class Walk:
     #: required.
     fields: tuple[tuple[str, Walk | None, bool], ...]
     declared: frozenset[str]
-    #: Where a refused object's failure must lie once the fields before it hold: its last
-    #: container field, if it has no keys to check. It is walked without Rust's proof.
+    #: Where a refused object's failure must lie once the fields before it hold, and the fields
+    #: of rules only after it: its last container field, if it has no keys to check. It is
+    #: walked without Rust's proof then.
     last_container: str | None
+    #: The fields of rules only declared after the last container field.
+    leaves_after_last: tuple[str, ...]
     #: Rust's validator of the fields that are rules only, where there are two or more beside a
-    #: container field or keys: one pass proves them all, where each rule is a Python call.
-    #: (Without those, a refused object's failure lies in its fields of rules: the pass would
-    #: only fail.)
+    #: container field or keys, or one after the last container field: one pass proves them all,
+    #: where each rule is a Python call, and tells whether the last container field must fail.
+    #: (Without a container field or keys, a refused object's failure lies in its fields of
+    #: rules: the pass would only fail.)
     leaves_proof: Proof | None
-    #: The walk of each key (``propertyNames``) and Rust's validator of a list of keys.
+    #: The walk of each key (``propertyNames``), and Rust's validator of a list of keys, but
+    #: for a collection.
     names: Walk | None
     names_proof: Proof | None
     #: ``additionalProperties: false``.
     closed: bool
     #: Whether keys are checked: ``propertyNames``, ``additionalProperties``.
     has_keys: bool
-    #: The walk of an undeclared key's value (``additionalProperties``), and Rust's validator
-    #: of a list of them.
+    #: The walk of an undeclared key's value (``additionalProperties``).
     extra: Walk | None
-    extra_proof: Proof | None
+    #: For a collection (values checked beside the keys, no declared field): Rust's validator
+    #: of a list of its entries, ``(key, value)`` pairs, and of one key (``propertyNames``).
+    entries_proof: Proof | None
+    key_proof: Proof | None
     #: The walk of a list's items, and Rust's validator of a list of them.
     items: Walk | None
     items_proof: Proof | None
@@ -178,9 +197,21 @@ class Walk:
         leaves = {name: declared[name] for name, field, _ in fields
                   if field is not None and field.proof is None}
         has_keys = names is not None or extra is not None or closed
+        last_container = containers[-1] if containers and not has_keys else None
+        leaves_after_last = () if last_container is None else tuple(
+            name for name in list(declared)[list(declared).index(last_container):]
+            if name in leaves)
 
         def listed(item: Any) -> Proof | None:
             return None if item is None else compile({"items": lenient_schema(item)})
+
+        # Values to check beside the keys, and no declared field: the entries are proven as
+        # pairs. (Rust reads a value it has no rule for all the same: a list of keys alone costs
+        # less where only keys are checked.)
+        collection = (extra is not None or closed) and not declared
+        entries = ([lenient_schema(names) if names is not None else True,
+                    lenient_schema(extra) if extra is not None else not closed]
+                   if collection else None)
 
         rules = tuple((keyword, value) for keyword, value in schema.items() if keyword in RULES)
         plain = plain_types(rules[0][1]) if rules and rules[0][0] == "type" else ()
@@ -190,13 +221,16 @@ class Walk:
             plain, tuple((RULES[keyword], value) for keyword, value in rules[1 if plain else 0:]),
             compile(lenient_schema(schema)) if _CONTAINER_KEYWORDS & schema.keys() else None,
             fields, frozenset(declared),
-            containers[-1] if containers and not has_keys else None,
+            last_container, leaves_after_last,
             compile(lenient_schema({"properties": leaves,
                                     "required": [name for name in required if name in leaves]}))
-            if len(leaves) > 1 and (containers or has_keys) else None,
-            None if names is None else cls.of(names, compile), listed(names),
+            if (len(leaves) > 1 or leaves_after_last) and (containers or has_keys) else None,
+            None if names is None else cls.of(names, compile),
+            None if collection else listed(names),
             closed, has_keys,
-            None if extra is None else cls.of(extra, compile), listed(extra),
+            None if extra is None else cls.of(extra, compile),
+            None if entries is None else compile({"items": {"prefixItems": entries}}),
+            compile(lenient_schema(names)) if collection and names is not None else None,
             None if not isinstance(items, dict) else cls.of(items, compile),
             listed(items) if isinstance(items, dict) else None)
 
@@ -257,10 +291,19 @@ class Walk:
                 if message is not None:
                     return [name], message, False
                 continue
-            found = field.first(item, name == self.last_container)
+            last = name == self.last_container
+            if last and self.leaves_after_last and not value.keys().isdisjoint(
+                    self.leaves_after_last):
+                if leaves_hold is None:
+                    assert self.leaves_proof is not None  # made where there are leaves after
+                    leaves_hold = _holds(self.leaves_proof, value)
+                last = leaves_hold  # else a field of rules only after it may be what fails
+            found = field.first(item, last)
             if found is not None:
                 found[0].append(name)
                 return found
+        if self.entries_proof is not None:
+            return self._first_in_entries(value, refused)
         return self._first_in_keys(value, refused) if self.has_keys else None
 
     def refusal(self, value: Any) -> str | None:
@@ -273,50 +316,71 @@ class Walk:
         return None
 
     def _first_in_keys(self, value: dict[str, Any], refused: bool) -> Found | None:
-        # ``refused``: the lenient schema refuses ``value``; where its rules and fields hold,
-        # its keys or their values fail, so a pass that proves all its keys need not be followed
-        # by one over all their values.
+        # An object of keys to check and declared fields, or of keys only: where such is
+        # ``refused`` (by the lenient schema) and its rules hold, a key fails.
         keys = list(value)
         count = len(keys)
-        # A collection and nothing else: its values are proven in one list, as its keys are.
-        extra_proof = None if self.declared else self.extra_proof
-        collection = extra_proof is not None
-        values = list(value.values()) if collection else []
         names_proof = self.names_proof
         key_at = -1  # the first failing key from index on, once searched (count: none)
-        values_hold = 0  # a collection's values before this index hold
         index = 0
         while index < count:
             if key_at < index:
                 key_at = (count if names_proof is None else
-                          _first_failing(names_proof, keys, index, count, resumed=index > 0))
+                          _first_failing(names_proof, keys, index, count, resumed=index > 0,
+                                         failing=refused and index == 0 and not self.declared))
             # A value fails after its key: only those up to the failing key matter.
             end = min(key_at + 1, count)
-            if extra_proof is not None:
-                start = max(index, values_hold)
-                value_at = values_hold = _first_failing(
-                    extra_proof, values, start, end, resumed=start > 0,
-                    failing=refused and start == 0 and key_at == count)
-            else:
-                value_at = next((at for at in range(index, end) if keys[at] not in self.declared),
-                                count) if self.extra is not None or self.closed else count
+            value_at = next((at for at in range(index, end) if keys[at] not in self.declared),
+                            count) if self.extra is not None or self.closed else count
             index = min(key_at, value_at)
             if index == count:
                 return None
-            key = keys[index]
-            if index == key_at and self.names is not None:
-                message = self.names.refusal(key)  # a key is a string: rules are all that apply
-                if message is not None:
-                    return [KEY_LOCATION], message, False
-            if index == value_at:
-                if self.closed:
-                    return [key], EXTRA_FIELD, False
-                if self.extra is not None:
-                    found = self.extra.first(value[key], refused=collection)
-                    if found is not None:
-                        found[0].append(key)
-                        return found
+            found = self._first_in_entry(keys[index], value[keys[index]],
+                                         check_key=index == key_at,
+                                         check_value=index == value_at, value_refused=False)
+            if found is not None:
+                return found
             index += 1
+        return None
+
+    def _first_in_entries(self, value: dict[str, Any], refused: bool) -> Found | None:
+        # A collection: Rust proves its entries as (key, value) pairs, so one search finds the
+        # first that fails, by its key or its value. (A search of the keys, then one of the
+        # values up to the failing key, passed over the keys twice.) ``refused``: by the lenient
+        # schema; where the collection's rules hold, an entry fails.
+        entries = list(value.items())
+        proof, key_proof = self.entries_proof, self.key_proof
+        assert proof is not None
+        index, count = 0, len(entries)
+        while (index := _first_failing(proof, entries, index, count, resumed=index > 0,
+                                       failing=refused and index == 0)) < count:
+            key, item = entries[index]
+            # Where Rust proves the key (a quarter of the cost of its rules' regex search), the
+            # entry's value is what it refuses.
+            key_holds = key_proof is None or _holds(key_proof, key)
+            found = self._first_in_entry(key, item, check_key=not key_holds, check_value=True,
+                                         value_refused=key_holds)
+            if found is not None:
+                return found
+            index += 1
+        return None
+
+    def _first_in_entry(self, key: str, item: Any, *, check_key: bool, check_value: bool,
+                        value_refused: bool) -> Found | None:
+        """The first error of one entry of an object: its key's, then its value's if the key is
+        not declared. ``value_refused``: Rust refuses the value, so its proof is not asked."""
+        if check_key and self.names is not None:
+            message = self.names.refusal(key)  # a key is a string: rules are all that apply
+            if message is not None:
+                return [KEY_LOCATION], message, False
+        if check_value and key not in self.declared:
+            if self.closed:
+                return [key], EXTRA_FIELD, False
+            if self.extra is not None:
+                found = self.extra.first(item, value_refused)
+                if found is not None:
+                    found[0].append(key)
+                    return found
         return None
 
     def _first_in_items(self, items: list[Any], refused: bool) -> Found | None:
