@@ -76,13 +76,13 @@ def _reference() -> ModuleType:
 
 
 @cache
-def _walk(operation: str) -> Walk | None:
+def _walk(operation: str, proofs: bool) -> Walk | None:
     """The walk of an operation (:mod:`ttguard.core.fast_refusal`), imported by the first
     request checked: its rules bring the regex package (about 12 ms to import), which ``import
     ttguard`` does not pay."""
     from .fast_refusal import walk
 
-    return walk(operation)
+    return walk(operation, proofs)
 
 
 def request_verdict(operation: str, request: Mapping[str, object], *,
@@ -97,12 +97,13 @@ def request_verdict(operation: str, request: Mapping[str, object], *,
 
     Two engines, one verdict: the fast engine proves most requests valid, and walks the others
     to their first error (:mod:`ttguard.core.fast_refusal`) by the reference's rules, with Rust
-    proving the parts it need not enter. A request it cannot read goes to the reference
-    (:mod:`ttguard.core.reference`) whole.
+    proving the parts it need not enter; a request Rust cannot read, without Rust. The
+    reference (:mod:`ttguard.core.reference`) judges only an operation whose schema the walk
+    cannot read (none in the catalogue).
     """
-    walk = _walk(operation) if readable else None
+    walk = _walk(operation, readable)
     if walk is not None:
-        if size < LARGE_BODY:
+        if size < LARGE_BODY or not readable:
             return walk.verdict(request)
         return None if proven(operation, request) else walk.verdict(request, refused=True)
     if request_schema(operation) is None:
