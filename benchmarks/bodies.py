@@ -1,9 +1,10 @@
 """Request bodies for the benchmarks: realistic valid ones, the docs' idioms valid and refused,
-and lazily made oversized ones."""
+bodies spelled another way, and lazily made oversized ones."""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -259,6 +260,50 @@ def refused_cases(size: int) -> list[Case]:
                 cases.append(Case(f"{idiom.kind}: {name}{where}", idiom.operation,
                                   idiom.path_params, body))
     return cases
+
+
+# -- bodies spelled another way ----------------------------------------------------------------
+# Requests no doc writes, but a client or an attacker may send: values that only Python's reading
+# accepts, strings Rust cannot read, an object as a list of pairs. Each costs more than the docs'
+# idioms (the fast engine's lenient reading refuses what the rules then accept, or cannot read
+# it); what they must not do is cost more than their length: their ratio to json.loads stays flat
+# as they grow.
+
+
+def _identities_each(value: Callable[[int], Any],
+                     key: Callable[[int], str] = lambda index: f"RFID#{index:08d}"
+                     ) -> Callable[[int], bytes]:
+    return lambda count: json.dumps({"identities": {key(index): value(index)
+                                                    for index in range(count)}}).encode()
+
+
+#: Kind, operation, path parameters, and the body of a count, for each way of spelling.
+_SPELLED: list[tuple[str, str, dict[str, str], Callable[[int], bytes]]] = [
+    ('identities: "validity_ts": " 1" (pydantic\'s float() reads it)', "create_twin_identity",
+     {"twin": TWIN}, _identities_each(lambda index: {"validity_ts": " 1"})),
+    ("identities: validity_ts in Arabic-Indic digits (float() reads them)",
+     "create_twin_identity", {"twin": TWIN},
+     _identities_each(lambda index: {"validity_ts": "\u0661\u0662"})),
+    ("identities: validity_ts NaN (Rust reads null)", "create_twin_identity", {"twin": TWIN},
+     _identities_each(lambda index: {"validity_ts": math.nan})),
+    ("identities: keys with a lone surrogate (Rust cannot read them)", "create_twin_identity",
+     {"twin": TWIN}, _identities_each(lambda index: {},
+                                      lambda index: f"RFID#{index:08d}\ud800")),
+    ('twin: description keys ending in "\\n" (Python\'s $ takes it)', "create_twin", {},
+     lambda count: json.dumps({"description": {f"key_{index}\n": index
+                                               for index in range(count)}}).encode()),
+    ("twin: description as a list of pairs (pydantic's dict() reads it)", "create_twin", {},
+     lambda count: json.dumps({"description": [[f"key_{index}", index]
+                                               for index in range(count)]}).encode()),
+    ("twin: one long description key, its last character bad", "create_twin", {},
+     lambda count: json.dumps({"description": {"k" * (8 * count) + "K": 1}}).encode()),
+]
+
+
+def spelled_cases(size: int) -> list[Case]:
+    """Each request spelled another way than the docs', grown to at most ``size`` bytes."""
+    return [Case(kind, operation, path_params, _grow(make, size))
+            for kind, operation, path_params, make in _SPELLED]
 
 
 class Query(NamedTuple):

@@ -39,6 +39,19 @@ def test_docs_idioms_are_valid_and_proven_fast_and_refused_cases_are_refused() -
             assert (error.subcode, error.description) == (expected.subcode, expected.description)
 
 
+def test_bodies_spelled_another_way_are_answered_as_the_reference_answers() -> None:
+    for case in bodies.spelled_cases(8192):
+        assert len(case.body) <= 8192
+        request = {"path": case.path_params, "query": {}, "body": json.loads(case.body)}
+        got = pipelines.ttguard_verdict(case)()
+        expected = first_error(case.operation, request)
+        if expected is None:
+            assert got == request["body"], case.kind
+        else:
+            assert isinstance(got, ttguard.TTError), case.kind
+            assert (got.subcode, got.description) == (expected.subcode, expected.description)
+
+
 def test_oversized_bodies_are_lazy_json_of_their_size() -> None:
     chunks = list(bodies.oversized(200_000))
     assert sum(map(len, chunks)) == 200_000
@@ -54,13 +67,13 @@ def test_the_quick_run_prints_every_section_and_writes_its_results(tmp_path: Pat
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
-    for section in ("Valid bodies", "Docs idioms, valid", "Refused bodies", "Query parameters",
-                    "Oversized bodies",
+    for section in ("Valid bodies", "Docs idioms, valid", "Refused bodies",
+                    "Bodies spelled another way", "Query parameters", "Oversized bodies",
                     "Chunk sizes", "Middleware under load", "Targets"):
         assert section in result.stdout
     assert {path.name for path in tmp_path.iterdir()} == {"latest.md", "latest.json",
                                                            "latest.png"}
-    assert len(json.loads((tmp_path / "latest.json").read_text())["targets"]) == 13
+    assert len(json.loads((tmp_path / "latest.json").read_text())["targets"]) == 14
 
 
 def test_the_floor_of_a_refusal_times_each_step_beside_the_refusal(
