@@ -9,7 +9,8 @@ identities with a bad key in the first entry), each step a refusal by the walk
 
 1. the parse, with the size, UTF-8 and JSON checks: :func:`ttguard.validate` with no operation;
 2. the lenient schema's Rust pass, which fails;
-3. two Rust passes to learn where: over the collection's keys, then over its first key alone;
+3. two Rust passes to learn where: over the collection's first entry (the lenient pass refused
+   the collection, so none over all its entries), then over that entry's key;
 4. the rule of that key that refuses it, with its message;
 5. the ``TTError``, worded, made, raised and caught.
 
@@ -53,16 +54,18 @@ def steps(case: bodies.Case) -> list[tuple[str, Callable[[], object]]]:
     """Each step of the floor, named, as a call to time."""
     request = {"path": case.path_params, "query": {}, "body": fast_parse(case.body)}
     lenient = jsonschema_rs.validator_for(lenient_schema(request_schema(case.operation)))
-    names = child_schema(child_schema(request_schema(case.operation), "body"),
-                         "identities")["propertyNames"]
-    keys_proof = jsonschema_rs.validator_for({"items": lenient_schema(names)})
-    keys = list(request["body"]["identities"])
-    [bad_key] = [key for key in keys if rules.pattern(names["pattern"], key, names)]
+    identities = child_schema(child_schema(request_schema(case.operation), "body"), "identities")
+    names = identities["propertyNames"]
+    entries_proof = jsonschema_rs.validator_for({"items": {"prefixItems": [
+        lenient_schema(names), lenient_schema(identities["additionalProperties"])]}})
+    key_proof = jsonschema_rs.validator_for(lenient_schema(names))
+    entries = list(request["body"]["identities"].items())
+    [bad_key] = [key for key, _ in entries if rules.pattern(names["pattern"], key, names)]
     return [
         ("the parse, with the size, UTF-8 and JSON checks", lambda: ttguard.validate(case.body)),
         ("the lenient Rust pass, which fails", lambda: lenient.is_valid(request)),
-        ("two Rust passes to learn where: the keys, the first key",
-         lambda: (keys_proof.is_valid(keys), keys_proof.is_valid(keys[:1]))),
+        ("two Rust passes to learn where: the first entry, its key",
+         lambda: (entries_proof.is_valid(entries[:1]), key_proof.is_valid(bad_key))),
         ("the rule of the key, with its message",
          lambda: rules.pattern(names["pattern"], bad_key, names)),
         ("the TTError, worded, made, raised and caught", _raised),

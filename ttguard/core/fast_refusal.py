@@ -27,14 +27,17 @@ reading is sound node by node), so the walk asks Rust before it enters one:
   entries. In a failing entry Rust's proof of the key, a quarter of the cost of its rules,
   tells whether it is the key or the value that fails.
 
-Rust cannot read a lone surrogate: a pass that meets one proves nothing, and the walk goes in.
+Rust cannot read a lone surrogate: a pass that meets one proves nothing, and the walk goes in. A
+request the parser knows Rust cannot read (``NaN``, which Rust reads as ``null``; a lone
+surrogate: :func:`~ttguard.core.fast_engine.readable_text`) is walked with no proof at all
+(:class:`NoProof`): every value by the rules.
 
 Cost: the lenient pass (below :data:`~ttguard.core.fast_engine.LARGE_BODY` bytes; from there
 the fast engine's split proof proves a request, :func:`~ttguard.core.fast_engine.proven`); on a
 refusal, the rules of the fields before the failure on its path, a Rust pass for each container
 field before it there, and in each collection on the path a pass and a bisection (log n passes
 over halving slices: about one pass more). It stops at the first error, however many follow.
-Measured on the refused docs-idiom bodies: at most 2.5x a parse at 1 kB, 1.6x at 64 kB. (The
+Measured on the refused docs-idiom bodies: at most 2.3x a parse at 1 kB, 1.5x at 64 kB. (The
 narrowing it replaced, which handed the reference the failing values, cost 1.2x at 64 kB for a
 single fault, but 57x for a body with an error in each of its 1 200 entries.)
 """

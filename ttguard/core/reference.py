@@ -13,8 +13,9 @@ error on a location's root value itself is placed at pydantic's ``__root__``. A 
 
 This is the readable path, which the differential tests hold the fast engine to
 (:mod:`ttguard.core.fast_engine` and its walk, :mod:`ttguard.core.fast_refusal`, which applies
-the same rules); the core asks it only about a request the fast engine cannot read (``NaN`` and
-``Infinity``, which Rust reads as ``null``), and imports it only then.
+the same rules). The core asks it only about an operation whose schema the walk cannot read (none
+in the catalogue: a request Rust cannot read, ``NaN`` or a lone surrogate, is walked by the rules
+alone), and imports it only then.
 
 Two drivers apply the same keyword functions:
 
