@@ -146,8 +146,10 @@ class Walk:
     fields: tuple[tuple[str, Walk | None, bool], ...]
     declared: frozenset[str]
     #: Where a refused object's failure must lie once the fields before it hold, and the fields
-    #: of rules only after it: its last container field, if it has no keys to check. It is
-    #: walked without Rust's proof then.
+    #: of rules only after it that are there: its last container field, if it has no keys to
+    #: check. It is walked without Rust's proof then. (A required field of rules missing after
+    #: it would be a failure too, and the walk of the container in vain, no more: no catalogue
+    #: schema requires one there.)
     last_container: str | None
     #: The fields of rules only declared after the last container field.
     leaves_after_last: tuple[str, ...]
