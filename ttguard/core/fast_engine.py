@@ -398,8 +398,10 @@ class _Objects:
     names: Any
     closed: bool
     properties: Mapping[str, _Objects]
-    additional: _Items | None
-    items: _Items | None
+    #: Validators of the list of a collection's items against their object keywords: an
+    #: object's undeclared keys' values, a list's items; None where those keywords reach none.
+    additional: Any
+    items: Any
 
     @classmethod
     def of(cls, lenient: Any, compile: Any) -> _Objects | None:
@@ -416,15 +418,15 @@ class _Objects:
             lenient.get("additionalProperties") is False,
             {name: rules for name, sub in declared.items()
              if (rules := cls.of(sub, compile)) is not None},
-            _Items.of(lenient.get("additionalProperties"), compile),
-            _Items.of(lenient.get("items"), compile))
+            _items_proof(lenient.get("additionalProperties"), compile),
+            _items_proof(lenient.get("items"), compile))
 
     def holds(self, value: Any) -> bool:
         """Whether ``value`` meets the object keywords here and below."""
         if self.types is not None and _json_type(value) not in self.types:
             return False
         if isinstance(value, list):
-            return self.items is None or self.items.hold(value)
+            return self.items is None or bool(self.items.is_valid(value))
         if not isinstance(value, dict):
             return True
         if any(name not in value for name in self.required):
@@ -439,26 +441,15 @@ class _Objects:
         if self.additional is None:
             return True
         if self.declared:
-            return self.additional.hold([value[key] for key in value if key not in self.declared])
-        return self.additional.hold(list(value.values()))  # a collection: its list made in C
+            return bool(self.additional.is_valid(
+                [value[key] for key in value if key not in self.declared]))
+        return bool(self.additional.is_valid(list(value.values())))  # its list made in C
 
 
-@dataclass(frozen=True)
-class _Items:
-    """The object keywords of a collection's items (a list's, or an object's undeclared keys'),
-    proven in one Rust call on the list of them."""
-
-    proof: Any
-
-    @classmethod
-    def of(cls, lenient: Any, compile: Any) -> _Items | None:
-        if not _reaches_objects(lenient):
-            return None
-        return cls(compile({"items": _split(lenient, walked=True)}))
-
-    def hold(self, items: list[Any]) -> bool:
-        """Whether every one of ``items`` meets the object keywords."""
-        return bool(self.proof.is_valid(items))
+def _items_proof(lenient: Any, compile: Any) -> Any:
+    """A validator of a list of items against the object keywords of their lenient schema, or
+    None where those keywords reach nothing in them."""
+    return compile({"items": _split(lenient, walked=True)}) if _reaches_objects(lenient) else None
 
 
 class _Engine(NamedTuple):
