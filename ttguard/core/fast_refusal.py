@@ -203,9 +203,9 @@ class Walk:
                   if field is not None and field.proof is None}
         has_keys = names is not None or extra is not None or closed
         last_container = containers[-1] if containers and not has_keys else None
+        order = list(declared)
         leaves_after_last = () if last_container is None else tuple(
-            name for name in list(declared)[list(declared).index(last_container):]
-            if name in leaves)
+            name for name in order[order.index(last_container) + 1:] if name in leaves)
 
         def listed(item: Any) -> Proof | None:
             return None if item is None else compile({"items": lenient_schema(item)})
