@@ -32,9 +32,9 @@ Operations:
   ``NOT_PROVEN``. Both parsers it uses accept a subset of what ``json.loads`` accepts (no
   ``NaN``, no byte order mark) and return the same value. A body of ASCII with few escapes
   goes to ``msgspec``, which reads integers of any length exactly as ``json.loads`` does (up to
-  the interpreter's digit limit). Any other body goes to ``orjson``, which is faster on escapes
-  and non-ASCII text but turns integers outside 64 bits into floats: there a body with an
-  integer of 19 or more digits is not proven.
+  the interpreter's digit limit), and floats with ``float``, as ``json.loads`` does. Any other
+  body goes to ``orjson``, which is faster on escapes and non-ASCII text but turns integers
+  outside 64 bits into floats: there a body with an integer of 19 or more digits is not proven.
 * :func:`lenient_schema`: the lenient reading of a schema, for any node of it (the walk of
   :mod:`ttguard.core.fast_refusal` compiles one for each node it may prove, its root among
   them: the proof of a body below :data:`LARGE_BODY` bytes);
@@ -92,7 +92,11 @@ NOT_PROVEN: Final = object()
 _MARKS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x3A if byte in b":[, \t\n\r-" else 0x20
                for byte in range(256))
 _LONG_INTEGER = b":" + b"0" * 19
-_MSGSPEC: Final = msgspec.json.Decoder()
+# msgspec's own reading of a float is exact, but a literal near the limits of a double (1e+308,
+# 5e-324) takes it 5 to 9 us, 40 times what json.loads pays: 64 kB of them took 70 ms. Read by
+# ``float``, as json.loads reads them, each costs what json.loads pays (a common float, 0.03 us
+# more than msgspec's reading).
+_MSGSPEC: Final = msgspec.json.Decoder(float_hook=float)
 
 # -- the lenient schema ------------------------------------------------------------------------
 
