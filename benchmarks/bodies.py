@@ -297,6 +297,9 @@ _SPELLED: list[tuple[str, str, dict[str, str], Callable[[int], bytes]]] = [
                                                for index in range(count)]}).encode()),
     ("twin: one long description key, its last character bad", "create_twin", {},
      lambda count: json.dumps({"description": {"k" * (8 * count) + "K": 1}}).encode()),
+    ("ledger: one long entry key, its last character bad (searched for)",
+     "add_twin_ledger_entry", {"twin": TWIN, "ledger": "personal"},
+     lambda count: json.dumps({"entries": {"a" * (8 * count) + "!": {"value": 1}}}).encode()),
     ("ledger: values at the limits of a double (1e+308, 5e-324)", "add_twin_ledger_entry",
      {"twin": TWIN, "ledger": "personal"},
      lambda count: json.dumps({"entries": {f"e{index}": {"value": [1e308, 5e-324]}

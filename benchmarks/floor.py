@@ -26,13 +26,11 @@ import argparse
 import sys
 from collections.abc import Callable
 
-import jsonschema_rs
-
 import ttguard
 from ttguard.core import rules
 from ttguard.core.catalogue import child_schema, request_schema
 from ttguard.core.errors import schema_error
-from ttguard.core.fast_engine import fast_parse, lenient_schema
+from ttguard.core.fast_engine import fast_parse, lenient_schema, rust_validator
 from ttguard.core.rules import KEY_LOCATION
 
 from . import bodies, pipelines
@@ -53,12 +51,12 @@ def _raised() -> object:
 def steps(case: bodies.Case) -> list[tuple[str, Callable[[], object]]]:
     """Each step of the floor, named, as a call to time."""
     request = {"path": case.path_params, "query": {}, "body": fast_parse(case.body)}
-    lenient = jsonschema_rs.validator_for(lenient_schema(request_schema(case.operation)))
+    lenient = rust_validator(lenient_schema(request_schema(case.operation)))
     identities = child_schema(child_schema(request_schema(case.operation), "body"), "identities")
     names = identities["propertyNames"]
-    entries_proof = jsonschema_rs.validator_for({"items": {"prefixItems": [
+    entries_proof = rust_validator({"items": {"prefixItems": [
         lenient_schema(names), lenient_schema(identities["additionalProperties"])]}})
-    key_proof = jsonschema_rs.validator_for(lenient_schema(names))
+    key_proof = rust_validator(lenient_schema(names))
     entries = list(request["body"]["identities"].items())
     [bad_key] = [key for key, _ in entries if rules.pattern(names["pattern"], key, names)]
     return [

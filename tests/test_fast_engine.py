@@ -14,7 +14,6 @@ import os
 import sys
 from typing import Any
 
-import jsonschema_rs
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -33,8 +32,10 @@ from ttguard.core.fast_engine import (
     _Objects,
     _python_end,
     _split,
+    exact_pattern,
     fast_parse,
     lenient_schema,
+    rust_validator,
 )
 from ttguard.core.fast_refusal import walk
 from ttguard.core.reference import first_error, first_error_at
@@ -177,11 +178,9 @@ def test_an_empty_key_is_judged_as_the_key_it_is(body: dict[str, object],
 def test_the_object_walk_finds_extra_fields_where_an_object_is_closed() -> None:
     # No operation of the catalogue closes an object (pydantic ignores extra fields), so the
     # split proof's reading of additionalProperties: false is checked on a schema of its own.
-    import jsonschema_rs
-
     closed = {"type": ["object"], "required": ["a"], "properties": {"a": {}, "b": {}},
               "additionalProperties": False}
-    objects = _Objects.of(closed, jsonschema_rs.validator_for)
+    objects = _Objects.of(closed, rust_validator)
     assert objects is not None
     assert not objects.holds({"a": 1, "x": 1, "b": 2})
     assert not objects.holds({"b": 2})
@@ -215,9 +214,92 @@ def test_rust_passes_a_pattern_only_where_python_does(pattern: str, data: st.Dat
     # reference's rule accepts.
     text = data.draw(st.from_regex(pattern).flatmap(lambda found: st.sampled_from(
         [found, found + "\n", found + "\n\n", found + "\nx", found[:-1] + "\n"])))
-    lenient = jsonschema_rs.validator_for(lenient_schema({"type": "string", "pattern": pattern}))
+    lenient = rust_validator(lenient_schema({"type": "string", "pattern": pattern}))
     if lenient.is_valid(text):
         assert rules.pattern(pattern, text, {}) is None, text
+
+
+def _searches_alike(pattern: str, text: str) -> bool:
+    """Whether Rust's search for ``pattern`` (exact_pattern's spelling) accepts ``text`` exactly
+    where the reference's rule does."""
+    spelled = exact_pattern(pattern)
+    assert spelled is not None
+    rust = rust_validator({"pattern": spelled}).is_valid(text)
+    return rust is (rules.pattern(pattern, text, {}) is None)
+
+
+def _near(found: str) -> st.SearchStrategy[str]:
+    """Strings near one a pattern matches: it, cut, grown, with a character changed, with a
+    newline after it."""
+    return st.one_of(
+        st.just(found), st.just(found + "\n"), st.just(found[:-1]), st.just(found[1:]),
+        st.tuples(st.integers(0, len(found)), st.sampled_from("aZ0_-#.!/ \n\u00e9")).map(
+            lambda change: found[:change[0]] + change[1] + found[change[0] + 1:]),
+        st.text(alphabet="aZ0_-#.=+/ \n", max_size=4).map(lambda more: more + found + more))
+
+
+@pytest.mark.parametrize(("pattern", "text"), [("a+b*a+", "a"), ("a+(x[ab])*?a+", "ab"),
+                                             ("^a+(b)*a+$", "a")])
+def test_rust_runs_patterns_with_the_regex_crate_which_reads_them_right(pattern: str,
+                                                                        text: str) -> None:
+    # fancy-regex, jsonschema_rs's default engine, matches these (jsonschema_rs 0.60.3).
+    assert rules.pattern(pattern, text, {}) is not None
+    assert not rust_validator({"pattern": pattern}).is_valid(text)
+
+
+def test_every_catalogue_pattern_is_searched_by_rust_exactly() -> None:
+    assert [pattern for pattern in catalogue_patterns() if exact_pattern(pattern) is None] == []
+
+
+@pytest.mark.parametrize("pattern", [
+    r"\d", r"\w+", r"\s", r"\bA", "[^a]", "(?i)a", "(?P<x>a)", "(?=a)", r"(a)\1", "a$b", "(a$)",
+    "\u00e9", "a{,3}", "[[a]", "[a-z&&b]", "[a--b]", "[a~~b]", "[:alpha:]", "[a-z-0]",
+])
+def test_a_pattern_rust_may_read_otherwise_is_left_to_python(pattern: str) -> None:
+    # Unicode's tables, flags, nested classes and set operations, a $ before the end.
+    assert exact_pattern(pattern) is None
+
+
+@pytest.mark.parametrize("pattern", catalogue_patterns())
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_rust_searches_a_catalogue_pattern_exactly_as_python(pattern: str,
+                                                            data: st.DataObject) -> None:
+    text = data.draw(st.from_regex(pattern).flatmap(_near) | st.text(max_size=20))
+    assert _searches_alike(pattern, text), text
+
+
+_LITERALS = st.sampled_from(["a", "b", "-", "_", "#", " ", "/", r"\.", r"\-", r"\$", "."])
+_CLASSES = st.sampled_from(["[ab]", "[a-c_]", "[-a]", "[a-]", "[a.]", r"[a\-]", "[_ #]"])
+_QUANTIFIERS = st.sampled_from(["", "", "*", "+", "?", "{2}", "{0,2}", "{1,}", "*?", "+?", "??"])
+
+
+def _shared_syntax() -> st.SearchStrategy[str]:
+    """Patterns in the syntax both engines read alike, as exact_pattern accepts it."""
+    def alternation(terms: st.SearchStrategy[str], anchored: bool) -> st.SearchStrategy[str]:
+        anchor = st.booleans() if anchored else st.just(False)
+        branch = st.tuples(anchor, st.lists(terms, min_size=1, max_size=4), anchor).map(
+            lambda parts: ("^" if parts[0] else "") + "".join(parts[1])
+            + ("$" if parts[2] else ""))
+        return st.lists(branch, min_size=1, max_size=3).map("|".join)
+
+    # A group's members are not quantified: a quantifier within a quantifier makes Python's
+    # backtracking search exponential, which says nothing of the two readings.
+    groups = st.tuples(st.sampled_from(["(", "(?:"]),
+                       alternation(_LITERALS | _CLASSES, anchored=False)).map(
+        lambda group: group[0] + group[1] + ")")
+    terms = st.tuples(_LITERALS | _CLASSES | groups, _QUANTIFIERS).map("".join)
+    return alternation(terms, anchored=True)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pattern=_shared_syntax(), data=st.data())
+def test_rust_searches_the_shared_syntax_exactly_as_python(pattern: str,
+                                                          data: st.DataObject) -> None:
+    assert exact_pattern(pattern) is not None, pattern
+    text = data.draw(st.text(alphabet="ab_-#. /$\n\u00e9", max_size=10)
+                     | st.from_regex(pattern).flatmap(_near))
+    assert _searches_alike(pattern, text), (pattern, text)
 
 
 def test_a_request_the_rust_engine_cannot_read_is_not_proven() -> None:
@@ -242,7 +324,7 @@ def numerals(number: int) -> list[str]:
 
 def spelled_out(minimum: float | None, maximum: float | None) -> Any:
     """Whether a text is spelled out, as the Rust engine reads the pattern (``$``: the end)."""
-    return jsonschema_rs.validator_for({"pattern": _integer_text_within(minimum, maximum)}
+    return rust_validator({"pattern": _integer_text_within(minimum, maximum)}
                                        ).is_valid
 
 
@@ -265,7 +347,7 @@ def _reads(convert: Any, text: str) -> bool:
                     max_size=10))
 def test_rust_passes_a_numeric_string_only_where_int_and_float_read_it(text: str) -> None:
     for declared, convert in (("integer", int), ("number", float)):
-        lenient = jsonschema_rs.validator_for(lenient_schema({"type": declared}))
+        lenient = rust_validator(lenient_schema({"type": declared}))
         if lenient.is_valid(text):
             assert _reads(convert, text), (declared, text)
 
@@ -274,8 +356,8 @@ def test_the_digits_and_blanks_of_the_lenient_reading_are_those_int_and_float_re
     # Spelled out as constants (reading them from the interpreter's tables costs 0.1 s): each is
     # checked here, as Rust reads it, against int() and float() of this interpreter, character
     # by character (but the surrogates, which Rust cannot read).
-    digit = jsonschema_rs.validator_for({"pattern": f"^{fast_engine._DIGIT}$"})
-    blank = jsonschema_rs.validator_for({"pattern": f"^{fast_engine._BLANK}1{fast_engine._BLANK}$"})
+    digit = rust_validator({"pattern": f"^{fast_engine._DIGIT}$"})
+    blank = rust_validator({"pattern": f"^{fast_engine._BLANK}1{fast_engine._BLANK}$"})
     for code in [*range(0xD800), *range(0xE000, sys.maxunicode + 1)]:
         char = chr(code)
         assert digit.is_valid(char) == (_reads(int, char) and _reads(float, char)), char
@@ -290,7 +372,7 @@ def test_the_digits_and_blanks_of_the_lenient_reading_are_those_int_and_float_re
     ("number", ".5"),
     ("number", "1."), ("number", " -Infinity"), ("number", "nAn"), ("number", "inf\t")])
 def test_the_numeric_strings_pydantic_reads_are_proven_by_rust(declared: str, text: str) -> None:
-    assert jsonschema_rs.validator_for(lenient_schema({"type": declared})).is_valid(text)
+    assert rust_validator(lenient_schema({"type": declared})).is_valid(text)
 
 
 @pytest.mark.parametrize(("minimum", "maximum"), [

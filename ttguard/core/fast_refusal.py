@@ -51,8 +51,17 @@ from typing import Any, Protocol
 
 from .catalogue import ANNOTATIONS, request_schema
 from .errors import TTError, schema_error
-from .fast_engine import lenient_schema
-from .rules import EXTRA_FIELD, KEY_LOCATION, MISSING_FIELD, RULES, Rule, plain_types
+from .fast_engine import exact_pattern, lenient_schema, rust_validator
+from .rules import (
+    EXTRA_FIELD,
+    KEY_LOCATION,
+    MISSING_FIELD,
+    RULES,
+    Rule,
+    mismatch,
+    pattern,
+    plain_types,
+)
 
 __all__ = ["NoProof", "Walk", "walk"]
 
@@ -69,7 +78,7 @@ class Proof(Protocol):
     def is_valid(self, instance: object, /) -> bool: ...
 
 
-#: Makes a :class:`Proof` of a schema: ``jsonschema_rs.validator_for``.
+#: Makes a :class:`Proof` of a schema: :func:`~ttguard.core.fast_engine.rust_validator`.
 Compile = Callable[[Any], Proof]
 
 
@@ -218,12 +227,11 @@ class Walk:
                     lenient_schema(extra) if extra is not None else not closed]
                    if collection else None)
 
-        rules = tuple((keyword, value) for keyword, value in schema.items() if keyword in RULES)
-        plain = plain_types(rules[0][1]) if rules and rules[0][0] == "type" else ()
+        keywords = [(keyword, value) for keyword, value in schema.items() if keyword in RULES]
+        plain = plain_types(keywords[0][1]) if keywords and keywords[0][0] == "type" else ()
+        rules = tuple(_rule(keyword, value) for keyword, value in keywords)
         return cls(
-            schema,
-            tuple((RULES[keyword], value) for keyword, value in rules),
-            plain, tuple((RULES[keyword], value) for keyword, value in rules[1 if plain else 0:]),
+            schema, rules, plain, rules[1 if plain else 0:],
             compile(lenient_schema(schema)) if _CONTAINER_KEYWORDS & schema.keys() else None,
             fields, frozenset(declared),
             last_container, leaves_after_last,
@@ -403,6 +411,33 @@ class Walk:
         return None
 
 
+def _rule(keyword: str, value: Any) -> tuple[Rule, Any]:
+    """A keyword's rule as the walk applies it, with the value the rule takes: the reference's
+    own, but for a pattern Rust reads exactly as Python does, which Rust searches
+    (:func:`_pattern_in_rust`)."""
+    if keyword == "pattern":
+        spelled = exact_pattern(value)
+        if spelled is not None:
+            return _pattern_in_rust, rust_validator({"pattern": spelled})
+    return RULES[keyword], value
+
+
+def _pattern_in_rust(search: Proof, instance: Any, schema: Mapping[str, Any]) -> str | None:
+    """The ``pattern`` rule (:func:`ttguard.core.rules.pattern`), ``search`` being Rust's search
+    for the pattern, which accepts exactly what Python's does
+    (:func:`~ttguard.core.fast_engine.exact_pattern`) in linear time: Python's ``regex`` took
+    up to 7 ms to refuse a 60 kB key, 220 times its parse (Rust: 85 us), and 0.4 us for an
+    identities key (Rust: 0.1 us)."""
+    if not isinstance(instance, str):
+        return None
+    try:
+        if search.is_valid(instance):
+            return None
+    except ValueError:  # a lone surrogate, which Rust cannot read: Python's search reads it
+        return pattern(schema["pattern"], instance, schema)
+    return mismatch(schema["pattern"], schema)
+
+
 class NoProof:
     """Stands for Rust's validator where Rust cannot read the request (``NaN`` it reads as
     ``null``; a lone surrogate makes each pass raise): it proves nothing, so the walk judges
@@ -424,9 +459,7 @@ def walk(operation: str, proofs: bool = True) -> Walk | None:
     schema = request_schema(operation)
     if schema is None:
         return None
-    import jsonschema_rs  # as in fast_engine: paid by the first request checked
-
     try:
-        return Walk.of(schema, jsonschema_rs.validator_for if proofs else NoProof)
+        return Walk.of(schema, rust_validator if proofs else NoProof)
     except ValueError:  # UnknownKeyword, a keyword without a rule, a schema Rust cannot compile
         return None

@@ -35,7 +35,7 @@ from typing import Any
 import regex
 
 __all__ = ["EXTRA_FIELD", "KEY_LOCATION", "MISSING_FIELD", "REGEX_TIMEOUT", "RULES",
-           "UNTIMED_LENGTH", "Rule", "plain_types"]
+           "UNTIMED_LENGTH", "Rule", "mismatch", "pattern", "plain_types"]
 
 #: Seconds a single regex match may take before it is given up (and the value accepted). The
 #: ``regex`` package reads C's ``clock()``: the CPU time of the whole process, all its threads,
@@ -194,8 +194,11 @@ def pattern(checked: str, instance: Any, schema: Any) -> str | None:
             matched = _compiled(checked).search(instance, timeout=REGEX_TIMEOUT)
         except TimeoutError:
             return None
-    if matched is not None:
-        return None
+    return None if matched is not None else mismatch(checked, schema)
+
+
+def mismatch(checked: str, schema: Mapping[str, Any]) -> str:
+    """The message of a string that ``pattern`` refuses, ``checked`` being the pattern."""
     return f"string does not match regex {schema.get('x-pattern-printed', checked)}"
 
 
