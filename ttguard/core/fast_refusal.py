@@ -7,9 +7,11 @@ value's own errors first, in the order of its schema's keywords; then an object'
 fields in their order, a missing required field in its place; then the object's keys in their
 order, each key before its value; a list's items in order. :class:`Walk` goes through the
 request in that order and stops at the first error. It judges each value by the rules
-(:data:`~ttguard.core.rules.RULES`), the reference's own, and words the error as the reference
-does (:func:`~ttguard.core.errors.schema_error`), so its answer is the reference's word for
-word; or none, where the lenient reading was only stricter and the request passes.
+(:data:`~ttguard.core.rules.RULES`), the reference's own (but for a pattern Rust reads exactly
+as Python does, which Rust searches in linear time:
+:func:`~ttguard.core.fast_engine.exact_pattern`), and words the error as the reference does
+(:func:`~ttguard.core.errors.schema_error`), so its answer is the reference's word for word; or
+none, where the lenient reading was only stricter and the request passes.
 
 **What it does not walk.** A value the lenient schema accepts holds no error (the lenient
 reading is sound node by node), so the walk asks Rust before it enters one:
@@ -417,7 +419,7 @@ def _rule(keyword: str, value: Any) -> tuple[Rule, Any]:
     (:func:`_pattern_in_rust`)."""
     if keyword == "pattern":
         spelled = exact_pattern(value)
-        if spelled is not None:
+        if spelled is not None:  # one Rust cannot compile is no walk's (walk())
             return _pattern_in_rust, rust_validator({"pattern": spelled})
     return RULES[keyword], value
 
