@@ -11,7 +11,8 @@ identities with a bad key in the first entry), each step a refusal by the walk
 2. the lenient schema's Rust pass, which fails;
 3. two Rust passes to learn where: over the collection's first entry (the lenient pass refused
    the collection, so none over all its entries), then over that entry's key;
-4. the rule of that key that refuses it, with its message;
+4. the rule of that key that refuses it, with its message (Rust's search of its pattern, as
+   the walk runs it);
 5. the ``TTError``, worded, made, raised and caught.
 
 Their sum over ``json.loads`` is the floor; what is left under 2.0x is all a refusal may spend on
@@ -30,7 +31,8 @@ import ttguard
 from ttguard.core import rules
 from ttguard.core.catalogue import child_schema, request_schema
 from ttguard.core.errors import schema_error
-from ttguard.core.fast_engine import fast_parse, lenient_schema, rust_validator
+from ttguard.core.fast_engine import exact_pattern, fast_parse, lenient_schema, rust_validator
+from ttguard.core.fast_refusal import _pattern_in_rust
 from ttguard.core.rules import KEY_LOCATION
 
 from . import bodies, pipelines
@@ -57,6 +59,7 @@ def steps(case: bodies.Case) -> list[tuple[str, Callable[[], object]]]:
     entries_proof = rust_validator({"items": {"prefixItems": [
         lenient_schema(names), lenient_schema(identities["additionalProperties"])]}})
     key_proof = rust_validator(lenient_schema(names))
+    search = rust_validator({"pattern": exact_pattern(names["pattern"])})
     entries = list(request["body"]["identities"].items())
     [bad_key] = [key for key, _ in entries if rules.pattern(names["pattern"], key, names)]
     return [
@@ -64,8 +67,8 @@ def steps(case: bodies.Case) -> list[tuple[str, Callable[[], object]]]:
         ("the lenient Rust pass, which fails", lambda: lenient.is_valid(request)),
         ("two Rust passes to learn where: the first entry, its key",
          lambda: (entries_proof.is_valid(entries[:1]), key_proof.is_valid(bad_key))),
-        ("the rule of the key, with its message",
-         lambda: rules.pattern(names["pattern"], bad_key, names)),
+        ("the rule of the key, with its message: Rust's search of its pattern",
+         lambda: _pattern_in_rust(search, bad_key, names)),
         ("the TTError, worded, made, raised and caught", _raised),
     ]
 
