@@ -26,8 +26,8 @@ reading is sound node by node), so the walk asks Rust before it enters one:
   one): where its first failing item or entry is, by a Rust pass over the list of them, then
   over its first alone, then a bisection of the rest. The first pass is skipped where the
   refusal leaves the list no way to hold: a refused list's items, a refused collection's
-  entries. In a failing entry Rust's proof of the key, a quarter of the cost of its rules,
-  tells whether it is the key or the value that fails.
+  entries. In a failing entry Rust's proof of the key (0.11 us, against 0.18 us for the walk
+  of its rules) tells whether it is the key or the value that fails.
 
 Rust cannot read a lone surrogate: a pass that meets one proves nothing, and the walk goes in. A
 request the parser knows Rust cannot read (``NaN``, which Rust reads as ``null``; a lone
@@ -362,8 +362,10 @@ class Walk:
         while (index := _first_failing(proof, entries, index, count, resumed=index > 0,
                                        failing=refused and index == 0)) < count:
             key, item = entries[index]
-            # Where Rust proves the key (a quarter of the cost of its rules' regex search), the
-            # entry's value is what it refuses.
+            # Where Rust proves the key, the entry's value is what it refuses. Its proof costs
+            # less than the walk of the key's rules (0.11 us against 0.18), which a refused key
+            # then takes: asking the rules first cost a refused value more than it spared a
+            # refused key.
             key_holds = key_proof is None or _holds(key_proof, key)
             found = self._first_in_entry(key, item, check_key=not key_holds, check_value=True,
                                          value_refused=key_holds)
