@@ -35,7 +35,7 @@ from typing import Any
 import regex
 
 __all__ = ["EXTRA_FIELD", "KEY_LOCATION", "MISSING_FIELD", "REGEX_TIMEOUT", "RULES",
-           "UNTIMED_LENGTH", "Rule", "mismatch", "pattern", "plain_types"]
+           "UNTIMED_LENGTH", "Rule", "mismatch", "plain_types"]
 
 #: Seconds a single regex match may take before it is given up (and the value accepted). The
 #: ``regex`` package reads C's ``clock()``: the CPU time of the whole process, all its threads,
