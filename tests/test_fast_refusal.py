@@ -133,7 +133,7 @@ LONG = 60_000
 def test_long_strings_are_searched_for_their_pattern_as_the_reference_searches_them(
         operation: str, path: dict[str, str], body: dict[str, Any]) -> None:
     # Rust searches the catalogue's patterns, in linear time (Python's regex took up to 7 ms
-    # on these 60 kB); a lone surrogate, which Rust cannot read, is left to Python's.
+    # on these 60 kB); U+FFFD stands in for a lone surrogate, which Rust cannot read.
     request = {"path": path, "query": {}, "body": body}
     walked = walk(operation)
     assert walked is not None
