@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import json
+from functools import lru_cache
 from typing import NamedTuple
 
 from .errors import Subcode, TTError
@@ -75,7 +76,7 @@ def read_answer(status: int, body: bytes | None) -> Answer:
     ``None`` for a response cut short) gives an answer without a subcode.
     """
     if status < 400 or not body or len(body) > MAX_ERROR_BODY:
-        return Answer(status)
+        return _bare_answer(status)
     try:
         error = json.loads(body)
     except (ValueError, RecursionError):
@@ -89,6 +90,12 @@ def read_answer(status: int, body: bytes | None) -> Answer:
         return Answer(status)
     return Answer(status, subcode, description if isinstance(description, str) else None,
                   trace if isinstance(trace, str) else None)
+
+
+@lru_cache(maxsize=64)
+def _bare_answer(status: int) -> Answer:
+    # One per status, shared (an answer is immutable): a gateway reads one for every request.
+    return Answer(status)
 
 
 def compare(verdict: TTError | None, answer: Answer) -> Agreement:
