@@ -3,10 +3,11 @@
 :func:`requests` walks an operation's schema and builds a hypothesis strategy for whole requests
 (path parameters, query, body bytes) that reaches every keyword: values that pass, values just
 past each limit (length, bound, item count, pattern), pydantic v1's coercions (a number for a
-string, ``"12"`` for an integer, ``"yes"`` or ``"OFF"`` for a boolean), ``null`` for optional and
-required fields, non-ASCII text, wrong types, extra fields, missing required fields, keys just
-inside and outside a key pattern, fields in any order. (``hypothesis-jsonschema`` does not work
-with current hypothesis, and generates only valid values.)
+string, ``"12"`` for an integer, ``"yes"`` or ``"OFF"`` for a boolean, a list of pairs for an
+object), ``null`` for optional and required fields, non-ASCII text, wrong types, extra fields,
+missing required fields, keys just inside and outside a key pattern, fields in any order.
+(``hypothesis-jsonschema`` does not work with current hypothesis, and generates only valid
+values.)
 """
 
 from __future__ import annotations
@@ -98,8 +99,10 @@ def _object(schema: dict[str, Any]) -> Strategy:
     extras = st.dictionaries(keys, extra_values, max_size=3)
     if extra is False or not isinstance(extra, dict):
         extras = st.just({}) | st.just({}) | extras
-    return st.tuples(present, extras, st.booleans()).map(
+    objects = st.tuples(present, extras, st.booleans()).map(
         lambda parts: {**parts[1], **parts[0]} if parts[2] else {**parts[0], **parts[1]})
+    # Now and then as the list of its pairs, which pydantic reads by dict() and then checks.
+    return objects | objects.map(lambda read: [[key, value] for key, value in read.items()])
 
 
 def _array(schema: dict[str, Any]) -> Strategy:

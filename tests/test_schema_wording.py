@@ -39,6 +39,17 @@ REFUSED = [
      "body::entries->k->history: str type expected"),
     ("add_twin_ledger_entry", {"entries": {"k": {"visibility": {}}}}, 400589,
      "body::entries->k->visibility: str type expected"),
+    # pydantic v1 reads an object by dict(), then checks that dict's fields and keys
+    ("add_twin_ledger_entry", [], 400926, "body::entries: field required"),
+    ("add_twin_ledger_entry", '""', 400926, "body::entries: field required"),
+    ("add_twin_ledger_entry", [["entries", {"k": [["history", "0D"]]}]], 400589,
+     f"body::entries->k->history: string does not match regex {HISTORY_REGEX}"),
+    ("add_twin_ledger_entry", {"entries": [["Key", {}]]}, 400589,
+     f"body::entries->__key__: string does not match regex {ENTRY_KEY_REGEX}"),
+    ("create_twin", {"description": [["Colour", "red"]]}, 400589,
+     f"body::description->__key__: string does not match regex {KEY_REGEX}"),
+    ("create_twin", {"description": ["ab", "Cd"]}, 400589,  # each string a key and its value
+     f"body::description->__key__: string does not match regex {KEY_REGEX}"),
 ]
 
 
@@ -56,8 +67,13 @@ ACCEPTED = [
     ("create_twin", {"description": {}}),
     ("create_twin", {"description": {"_": 1, "a" * 64: {"nested": [1, {"x": None}]}}}),
     ("create_twin", {"description": {"colour": "zielony ☘"}, "unknown_field": 1}),
-    # pydantic v1 turns a list of pairs into a dict
+    # pydantic v1 turns a list of pairs into a dict; the last of a repeated key wins
     ("create_twin", {"description": [["colour", "red"]]}),
+    ("add_twin_ledger_entry", {"entries": [["k", {"history": "0D"}], ["k", {"history": "1D"}]]}),
+    ("create_twin", []),
+    ("add_twin_ledger_entry", [["entries", {}]]),
+    # a model given a key that is not a string raises TypeError: only the server knows its answer
+    ("add_twin_ledger_entry", [[1, 2]]),
     ("add_twin_ledger_entry", {"entries": {}}),
     ("add_twin_ledger_entry", {"entries": {"key1": {"value": "123", "visibility": "true"},
                                            "key2": {"value": "321", "visibility": None}}}),

@@ -26,7 +26,8 @@ validator reading the document refuses no more than ttguard does:
 
 Where an exact spelling is impossible, the export accepts more than ttguard (a superset), and
 ``x-ttguard`` (on the document, or on the schema concerned) says what ttguard checks beyond it:
-the body quota, UTF-8, a regex timeout that accepts, bounds on a float-like string.
+the body quota, UTF-8, a regex timeout that accepts, bounds on a float-like string, the
+fields and keys of an object sent as a list of pairs.
 
 Cost: one pass over each operation's schema; the document is built once per server URL.
 """
@@ -264,6 +265,10 @@ def _coerced_schemas() -> dict[str, Any]:
         "Pairs": {
             "type": "array",
             "description": "What dict() takes besides a dict: a list of pairs.",
+            "x-ttguard": "ttguard checks what dict() reads of it (and of \"\", an empty "
+                         "object) against the object's schema, as pydantic v1 does (fields, "
+                         "keys, values; a repeated key's last value counts); this schema "
+                         "cannot say so, and takes any pairs",
             "items": {"anyOf": [
                 {"type": "array", "minItems": 2, "maxItems": 2,
                  "prefixItems": [{"not": {"type": ["array", "object"]}}]},

@@ -5,8 +5,9 @@ Where the fast engine's lenient schema (:mod:`ttguard.core.fast_engine`) refuses
 server answers with the request's first error in its order (:mod:`ttguard.core.keywords`): a
 value's own errors first, in the order of its schema's keywords; then an object's declared
 fields in their order, a missing required field in its place; then the object's keys in their
-order, each key before its value; a list's items in order. :class:`Walk` goes through the
-request in that order and stops at the first error. It judges each value by the rules
+order, each key before its value; a list's items in order; a value an object's type reads
+by ``dict()`` (a list of pairs) as that dict. :class:`Walk` goes through the request in that
+order and stops at the first error. It judges each value by the rules
 (:data:`~ttguard.core.rules.RULES`), the reference's own (but for a pattern Rust reads exactly
 as Python does, which Rust searches in linear time:
 :func:`~ttguard.core.fast_engine.exact_pattern`), and words the error as the reference does
@@ -55,7 +56,16 @@ from typing import Any, Protocol
 from .catalogue import ANNOTATIONS, request_schema
 from .errors import TTError, schema_error
 from .fast_engine import exact_pattern, lenient_schema, rust_validator
-from .rules import EXTRA_FIELD, KEY_LOCATION, MISSING_FIELD, RULES, Rule, mismatch, plain_types
+from .rules import (
+    EXTRA_FIELD,
+    KEY_LOCATION,
+    MISSING_FIELD,
+    RULES,
+    Rule,
+    as_object,
+    mismatch,
+    plain_types,
+)
 
 __all__ = ["NoProof", "Walk", "walk"]
 
@@ -269,6 +279,12 @@ class Walk:
             except (ValueError, OverflowError):  # as in _holds(): proves nothing
                 pass
         schema = self.schema
+        if not isinstance(value, dict):
+            read = as_object(value, schema)
+            if read is not None:
+                # Read by dict() (a list of pairs, ""), it is judged as that dict, proof and
+                # all: the lenient schema refused it for its type alone.
+                return self.first(read)
         for rule, expected in self.after_type if type(value) in self.plain else self.rules:
             message = rule(expected, value, schema)
             if message is not None:

@@ -6,6 +6,8 @@ here; the container keywords below descend into a value's parts, as pydantic v1 
 
 * an optional field may be ``null`` (``properties`` skips it); a missing required one is
   ``field required``; an undeclared one, where forbidden, ``extra fields not permitted``;
+* a value an object's ``type`` takes by ``dict()`` (a list of pairs, ``""``) has its fields and
+  keys checked as that dict's (:func:`~ttguard.core.rules.as_object`);
 * **order of errors**: pydantic reports a model's fields in declaration order, a dict's items
   in their order (each key before its value), a list's items in order. Each container keyword
   prepends its step to an error's ``rank``; the smallest rank is the error the server reports
@@ -21,7 +23,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from .rules import EXTRA_FIELD, KEY_LOCATION, MISSING_FIELD, RULES, Rule
+from .rules import EXTRA_FIELD, KEY_LOCATION, MISSING_FIELD, RULES, Rule, as_object
 
 __all__ = ["KEYWORDS", "rank"]
 
@@ -49,7 +51,8 @@ def _declared(schema: Mapping[str, Any]) -> list[str]:
 
 def properties(validator: Any, declared: dict[str, Any], instance: Any, schema: Any
                ) -> Iterator[Any]:
-    if not isinstance(instance, dict):
+    instance = as_object(instance, schema)
+    if instance is None:
         return
     required = schema.get("required", ())
     for position, (name, subschema) in enumerate(declared.items()):
@@ -65,7 +68,8 @@ def properties(validator: Any, declared: dict[str, Any], instance: Any, schema: 
 
 
 def required(validator: Any, names: list[str], instance: Any, schema: Any) -> Iterator[Any]:
-    if not isinstance(instance, dict):
+    instance = as_object(instance, schema)
+    if instance is None:
         return
     declared = _declared(schema)
     for index, name in enumerate(names):
@@ -78,7 +82,8 @@ def required(validator: Any, names: list[str], instance: Any, schema: Any) -> It
 
 def property_names(validator: Any, names_schema: Any, instance: Any, schema: Any
                    ) -> Iterator[Any]:
-    if not isinstance(instance, dict):
+    instance = as_object(instance, schema)
+    if instance is None:
         return
     offset = len(_declared(schema))
     for index, key in enumerate(instance):
@@ -88,7 +93,8 @@ def property_names(validator: Any, names_schema: Any, instance: Any, schema: Any
 
 def additional_properties(validator: Any, extra: Any, instance: Any, schema: Any
                           ) -> Iterator[Any]:
-    if not isinstance(instance, dict):
+    instance = as_object(instance, schema)
+    if instance is None:
         return
     declared = _declared(schema)
     offset = len(declared)

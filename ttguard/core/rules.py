@@ -9,7 +9,8 @@ The server validates requests with pydantic v1 models (its descriptions carry py
   valid ``int``, ``"yes"`` a valid ``bool``, anything ``dict()`` accepts a valid ``dict``. A
   type check refuses only what pydantic v1 refuses, and the checks that follow it (pattern,
   length, bounds) look only at values of the JSON type they are about, so a coerced value is
-  never refused by them.
+  never refused by them. An object read by ``dict()`` has its fields and keys checked as that
+  dict's (:func:`as_object`), as pydantic checks them.
 
 ``pattern`` is JSON Schema's unanchored search, anchored only as printed, with Python's regex
 syntax (``$`` also matches before a final newline), run by the ``regex`` package, with a
@@ -35,7 +36,7 @@ from typing import Any
 import regex
 
 __all__ = ["EXTRA_FIELD", "KEY_LOCATION", "MISSING_FIELD", "REGEX_TIMEOUT", "RULES",
-           "UNTIMED_LENGTH", "Rule", "mismatch", "plain_types"]
+           "UNTIMED_LENGTH", "Rule", "as_object", "mismatch", "plain_types"]
 
 #: Seconds a single regex match may take before it is given up (and the value accepted). The
 #: ``regex`` package reads C's ``clock()``: the CPU time of the whole process, all its threads,
@@ -117,18 +118,39 @@ def _coerces_to_boolean(value: object) -> bool:
         return False
 
 
-def _coerces_to_object(value: object) -> bool:
+def _read_by_dict(value: object) -> dict[Any, Any] | None:
+    """What ``dict()`` reads of ``value``, or None where it refuses it."""
     if isinstance(value, dict):
-        return True
+        return value
     if isinstance(value, str):
-        return not value  # dict() takes each character for a pair: only "" passes
+        return None if value else {}  # dict() takes each character for a pair: only "" passes
     if value is None or isinstance(value, (int, float)):
-        return False  # dict() refuses them, with an exception that costs 0.5 us
+        return None  # dict() refuses them, with an exception that costs 0.5 us
     try:
-        dict(value)  # type: ignore[call-overload]
+        return dict(value)  # type: ignore[call-overload,no-any-return]
     except (TypeError, ValueError):
-        return False
-    return True
+        return None
+
+
+def _coerces_to_object(value: object) -> bool:
+    return _read_by_dict(value) is not None
+
+
+def as_object(instance: Any, schema: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The dict whose fields and keys pydantic v1 checks for ``instance`` where ``schema`` is of
+    an object (``"type": "object"``), or None where there is none to check.
+
+    A dict is itself. Any other value that ``dict()`` reads (a list of pairs, ``""``, a list of
+    two-character strings) pydantic reads so and then checks as that dict: ``[]`` for a body
+    with a required field is that field missing. A read with a key that is not a string (the
+    pair ``[1, "x"]``) is None, which checks nothing, the lenient choice: given one, a model
+    raises ``TypeError`` (keywords must be strings), no validation error, so only the server
+    knows its answer.
+    """
+    if isinstance(instance, dict):
+        return instance
+    read = _read_by_dict(instance) if schema.get("type") == "object" else None
+    return read if read is not None and all(isinstance(key, str) for key in read) else None
 
 
 _TYPES: Mapping[str, tuple[Any, str]] = {
