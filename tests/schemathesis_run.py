@@ -8,9 +8,10 @@ the document (positive) and requests that do not (negative), sends them to a run
 * Schemathesis' own checks: no 5xx, a documented status, content type and response schema
   (the error body, with a subcode the document lists for that status);
 * **positive**: accepted (2xx): the document describes only requests ttguard accepts, or
-  refused where the refusal lies in an object sent as a list of pairs or ``""``: ttguard
-  checks what ``dict()`` reads of it, as pydantic does, which no schema can say (a repeated
-  key's last value counts), so the document takes any pairs there;
+  refused for what pydantic checks and no schema can say (the export's ``x-ttguard``): in an
+  object sent as a list of pairs or ``""``, what ``dict()`` reads of it (a repeated key's last
+  value counts); a number or boolean where a string with a pattern or length is expected, by
+  its ``str()``;
 * **negative**: refused with 400 and one of ttguard's subcodes, or accepted only where the
   request *as sent* is explained: it fits the document after all (the mutation did not survive
   serialisation, e.g. a number in a query string; or it only adds a query parameter the
@@ -83,18 +84,27 @@ def _as_sent(response: Any) -> tuple[str, str, dict[str, str], dict[str, Any], A
             parse_body(raw))
 
 
-def _read_by_dict(body: Any, description: str) -> bool:
-    """Whether the location of a refusal's ``description`` (``body::a->b: ...``) steps into a
-    value of ``body`` that is no dict by a name, not an index: an object sent as a list of pairs
-    or ``""``, which ttguard reads by ``dict()``."""
+#: Why ttguard may refuse a request the document accepts: what pydantic checks that no schema
+#: can say (the export's ``x-ttguard`` notes).
+BY_DICT = 'refused in an object sent as pairs or "" (read by dict())'
+BY_STR = "refused by the pattern or length of a number or boolean's str()"
+
+
+def _beyond_the_document(body: Any, description: str) -> str | None:
+    """Why a refusal (its ``description``, ``body::a->b: message``) lies beyond what the
+    document can say, or None: its location steps into a value of ``body`` that is no dict by a
+    name, not an index (an object sent as a list of pairs or ``""``, which ttguard reads by
+    ``dict()``), or a string's pattern or length refuses the number or boolean there, whose
+    ``str()`` ttguard checks."""
     location, _, rest = description.partition("::")
     if location != "body":
-        return False
+        return None
+    steps, _, message = rest.partition(": ")
     value = body
-    for step in rest.split(": ", 1)[0].split("->"):
+    for step in steps.split("->"):
         if isinstance(value, dict):
             if step not in value:
-                return False
+                return None
             value = value[step]
             continue
         try:
@@ -102,11 +112,14 @@ def _read_by_dict(body: Any, description: str) -> bool:
         except (TypeError, ValueError):
             read = None
         if read is not None and (step in read or not step.isdigit()):
-            return True
+            return BY_DICT
         if not isinstance(value, list) or not step.isdigit() or int(step) >= len(value):
-            return False
+            return None
         value = value[int(step)]
-    return False
+    if isinstance(value, (int, float)) and message.startswith(
+            ("string does not match regex", "ensure this value has at")):
+        return BY_STR
+    return None
 
 
 def judge(case: Any, response: Any, mode: GenerationMode, report: Report) -> None:
@@ -136,8 +149,9 @@ def judge(case: Any, response: Any, mode: GenerationMode, report: Report) -> Non
         report.findings.append(f"{where}: accepted, but the document refuses it: {fits}")
     elif not accepted and not fits:
         description = json.loads(response.content).get("description", "") if status == 400 else ""
-        if _read_by_dict(body, description):
-            report.explained["refused in an object sent as pairs or \"\" (read by dict())"] += 1
+        beyond = _beyond_the_document(body, description)
+        if beyond is not None:
+            report.explained[beyond] += 1
         else:
             report.findings.append(f"{where}: refused ({response.content[:300]!r}), but the "
                                    f"document accepts it; body {str(body)[:300]}")

@@ -10,6 +10,7 @@ from ttguard import TTError, validate
 KEY_REGEX = "^[a-z_][0-9a-z_]{0,63}$"
 ENTRY_KEY_REGEX = "(_*[a-z0-9]+)([_-][0-9a-z]+)"
 HISTORY_REGEX = "^([1-9][0-9]{0,2}[DWMY])|(INF)$"
+ROLE = "e834214a-e13d-412b-ffd6-911ab58c8733"
 
 REFUSED = [
     # (operation, body, subcode, description)
@@ -50,6 +51,18 @@ REFUSED = [
      f"body::description->__key__: string does not match regex {KEY_REGEX}"),
     ("create_twin", {"description": ["ab", "Cd"]}, 400589,  # each string a key and its value
      f"body::description->__key__: string does not match regex {KEY_REGEX}"),
+    # pydantic v1 checks a string's pattern and length on the str() of a number or boolean
+    ("add_twin_ledger_entry", {"entries": {"k": {"history": 30}}}, 400589,
+     f"body::entries->k->history: string does not match regex {HISTORY_REGEX}"),
+    ("add_twin_ledger_entry", {"entries": {"k": {"history": True}}}, 400589,
+     f"body::entries->k->history: string does not match regex {HISTORY_REGEX}"),
+    ("put_sticker", {"stickers": {"red": {"note": 10**600, "recipients": []}}}, 400589,
+     "body::stickers->red->note: ensure this value has at most 512 characters"),
+    # a UUID and an Enum are no str to pydantic: it takes no number, and words any refusal so
+    ("create_user", {"role": 5}, 400589, "body::role: value is not a valid uuid"),
+    ("create_user", {"role": [ROLE]}, 400589, "body::role: value is not a valid uuid"),
+    ("update_batch", {"status": ["cancel"]}, 400589,
+     "body::status: value is not a valid enumeration member; permitted: 'cancel'"),
 ]
 
 
@@ -74,6 +87,9 @@ ACCEPTED = [
     ("add_twin_ledger_entry", [["entries", {}]]),
     # a model given a key that is not a string raises TypeError: only the server knows its answer
     ("add_twin_ledger_entry", [[1, 2]]),
+    # the str() of a number or boolean that its pattern accepts
+    ("create_user", {"role": ROLE, "name": 12}),
+    ("create_user", {"role": ROLE, "name": True}),
     ("add_twin_ledger_entry", {"entries": {}}),
     ("add_twin_ledger_entry", {"entries": {"key1": {"value": "123", "visibility": "true"},
                                            "key2": {"value": "321", "visibility": None}}}),

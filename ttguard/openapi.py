@@ -42,7 +42,7 @@ from functools import cache
 from typing import Any
 
 from .core import DEFAULT_MAX_BODY, Subcode, operations
-from .core.catalogue import request_schema
+from .core.catalogue import TEXT_KEYWORDS, request_schema
 from .core.patterns import tokens
 
 __all__ = ["DEFAULT_SERVER", "body_schema", "ecma_pattern", "openapi_document",
@@ -281,7 +281,9 @@ def _coerced_schemas() -> dict[str, Any]:
 def _body_branches(name: str, schema: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The JSON values pydantic v1 coerces to ``name``, each as one standard schema."""
     if name == "string":
-        return [{"type": ["string", "number", "boolean"]}]
+        # pydantic's UUID takes no number or boolean.
+        return [{"type": "string" if schema.get("format") == "uuid" else
+                 ["string", "number", "boolean"]}]
     if name == "integer":
         return [{"type": ["number", "boolean"]},
                 _integer_string_schema(schema.get("minimum"), schema.get("maximum"))]
@@ -325,6 +327,11 @@ def _typed(schema: Mapping[str, Any], rest: dict[str, Any], *, parameter: bool
     if "number" in names and ("minimum" in schema or "maximum" in schema):
         exported["x-ttguard"] = ("ttguard also checks the bounds of a number given as a "
                                  "string; this schema does not")
+    if not parameter and names == ["string"] and not TEXT_KEYWORDS.isdisjoint(schema) \
+            and schema.get("format") != "uuid":
+        exported["x-ttguard"] = ("ttguard also checks the str() of a number or boolean given "
+                                 "here against the pattern and length, as pydantic does; this "
+                                 "schema does not")
     return exported
 
 

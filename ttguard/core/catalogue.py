@@ -18,11 +18,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from importlib.abc import Traversable
 
-__all__ = ["ANNOTATIONS", "Operation", "child_schema", "operation", "operations", "request_schema"]
+__all__ = ["ANNOTATIONS", "TEXT_KEYWORDS", "Operation", "child_schema", "operation", "operations",
+           "request_schema"]
 
 #: The keywords of the catalogue's schemas that judge nothing: comments, and the variant of a
 #: pattern a message prints (see :func:`ttguard.core.rules.pattern`).
 ANNOTATIONS = frozenset({"$schema", "$comment", "title", "description", "x-pattern-printed"})
+#: The keywords of a string's schema that pydantic also applies to a number or a boolean given
+#: there, made a string by ``str()`` (see :func:`ttguard.core.rules.checked_text`).
+TEXT_KEYWORDS = frozenset({"pattern", "maxLength", "minLength"})
 
 
 class Operation(NamedTuple):

@@ -7,9 +7,11 @@ operation's schema, one that accepts only what the reference (:mod:`ttguard.core
 accepts, written in plain JSON Schema:
 
 * **pydantic v1's coercions spelled out.** Where a string is expected a number or a boolean also
-  passes; where an integer is, a number, a boolean or a string of decimal digits; where a number
-  is, a number, a boolean or a decimal numeral; where a boolean is, ``0``, ``1`` and the words
-  pydantic reads as booleans (``"yes"``, ``"off"``, any case). Each is a subset of what
+  passes (but for a string with a ``pattern``, a length or a ``format``, which pydantic checks
+  on the number's ``str()`` or refuses it for: there only a string passes); where an integer
+  is, a number, a boolean or a string of decimal digits; where a number is, a number, a boolean
+  or a decimal numeral; where a boolean is, ``0``, ``1`` and the words pydantic reads as
+  booleans (``"yes"``, ``"off"``, any case). Each is a subset of what
   :mod:`ttguard.core.rules` accepts, expressed with keywords that apply to one JSON type only
   (``pattern`` to strings, ``minimum`` to numbers), so the schema's own checks keep theirs.
   Under a bound (``minimum``/``maximum``) the reference compares a numeric string's value,
@@ -66,7 +68,7 @@ from typing import Any, Final, NamedTuple
 import msgspec
 import orjson
 
-from .catalogue import ANNOTATIONS, request_schema
+from .catalogue import ANNOTATIONS, TEXT_KEYWORDS, request_schema
 from .patterns import tokens
 
 __all__ = [
@@ -359,6 +361,11 @@ def lenient_schema(schema: Any) -> Any:
         if keyword in ANNOTATIONS:
             continue
         if keyword == "type":
+            if value == "string" and not (TEXT_KEYWORDS | {"format"}).isdisjoint(schema):
+                # pydantic checks these on the str() of a number or boolean, and its UUID
+                # (format) takes neither: such a value is left to the reference's rules.
+                lenient["type"] = ["string"]
+                continue
             lenient["type"], restricted = _lenient_type(value, bounds)
             restrictions += restricted
         elif keyword == "properties":

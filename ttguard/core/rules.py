@@ -7,10 +7,12 @@ The server validates requests with pydantic v1 models (its descriptions carry py
   not match regex <pattern>``, which the server prints without pydantic's quotes.
 * **Leniency**: pydantic v1 coerces before it checks: a number is a valid ``str``, ``"12"`` a
   valid ``int``, ``"yes"`` a valid ``bool``, anything ``dict()`` accepts a valid ``dict``. A
-  type check refuses only what pydantic v1 refuses, and the checks that follow it (pattern,
-  length, bounds) look only at values of the JSON type they are about, so a coerced value is
-  never refused by them. An object read by ``dict()`` has its fields and keys checked as that
-  dict's (:func:`as_object`), as pydantic checks them.
+  type check refuses only what pydantic v1 refuses; the checks that follow it judge the value
+  pydantic made: a string's pattern and length the ``str()`` of a number or boolean
+  (:func:`checked_text`), bounds the value of a numeric string, an object's fields and keys
+  what ``dict()`` read (:func:`as_object`). A ``UUID`` (``format: uuid``) or an ``Enum``
+  (``enum``) is no ``str`` to pydantic: it coerces nothing to one, and its rule words the
+  refusal of any other value.
 
 ``pattern`` is JSON Schema's unanchored search, anchored only as printed, with Python's regex
 syntax (``$`` also matches before a final newline), run by the ``regex`` package, with a
@@ -36,7 +38,7 @@ from typing import Any
 import regex
 
 __all__ = ["EXTRA_FIELD", "KEY_LOCATION", "MISSING_FIELD", "REGEX_TIMEOUT", "RULES",
-           "UNTIMED_LENGTH", "Rule", "as_object", "mismatch", "plain_types"]
+           "UNTIMED_LENGTH", "Rule", "as_object", "checked_text", "mismatch", "plain_types"]
 
 #: Seconds a single regex match may take before it is given up (and the value accepted). The
 #: ``regex`` package reads C's ``clock()``: the CPU time of the whole process, all its threads,
@@ -177,6 +179,13 @@ def plain_types(types: str | list[str]) -> tuple[type, ...]:
     return _PLAIN.get(types, ()) if isinstance(types, str) else ()
 
 
+def _typed_otherwise(schema: Mapping[str, Any]) -> bool:
+    """Whether a string's schema is of a field whose pydantic type is not ``str``: a ``UUID``
+    (``format: uuid``), an ``Enum`` (``enum``). pydantic coerces nothing to one, and refuses
+    any other value in that type's words, which its rule (``format``, ``enum``) gives."""
+    return schema.get("format") == "uuid" or "enum" in schema
+
+
 def type_(types: str | list[str], instance: Any, schema: Any) -> str | None:
     if isinstance(types, str):
         if type(instance) in _PLAIN.get(types, ()):
@@ -186,6 +195,8 @@ def type_(types: str | list[str], instance: Any, schema: Any) -> str | None:
         names = types
     if instance is None:
         return None if "null" in names else "none is not an allowed value"
+    if types == "string" and _typed_otherwise(schema):
+        return None
     refusal = None  # the first type's message, if no type accepts the value
     for name in names:
         if name != "null":
@@ -204,10 +215,23 @@ def _compiled(pattern: str) -> Any:
     return regex.compile(pattern, flags=regex.VERSION0)
 
 
+def checked_text(instance: Any, schema: Mapping[str, Any]) -> str | None:
+    """The text whose pattern and length pydantic v1 checks: a string; where a string is
+    expected (``"type": "string"``), a number or a boolean made one by ``str()``, as its
+    ``str_validator`` does (``30`` for a history is ``"30"``, refused by its pattern); else
+    None, a value those checks do not judge."""
+    if isinstance(instance, str):
+        return instance
+    if isinstance(instance, (int, float)) and schema.get("type") == "string":
+        return str(instance)
+    return None
+
+
 def pattern(checked: str, instance: Any, schema: Any) -> str | None:
     # Where the docs print several variants, the schema checks a lenient union of them and
     # names the one the message prints in "x-pattern-printed".
-    if not isinstance(instance, str):
+    instance = checked_text(instance, schema)
+    if instance is None:
         return None
     if len(instance) <= UNTIMED_LENGTH:
         matched = _compiled(checked).search(instance)
@@ -229,8 +253,10 @@ _UUID = regex.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", f
 
 def format_(name: str, instance: Any, schema: Any) -> str | None:
     # "uuid" is the only format the catalogue uses. The docs call the UUIDs "version 4" but
-    # print examples that are not, so any 8-4-4-4-12 hex string passes.
-    if name == "uuid" and isinstance(instance, str) and not _UUID.fullmatch(instance):
+    # print examples that are not, so any 8-4-4-4-12 hex string passes; pydantic's UUID takes
+    # no other value (None is the type's to judge).
+    if name == "uuid" and instance is not None and not (
+            isinstance(instance, str) and _UUID.fullmatch(instance)):
         return "value is not a valid uuid"
     return None
 
@@ -294,19 +320,29 @@ def const(value: Any, instance: Any, schema: Any) -> str | None:
 # -- lengths -----------------------------------------------------------------------------------
 
 
-def _at_most(kind: type[Sized], counted: str) -> Rule:
-    """The rule of a maximum length (``maxLength``, ``maxItems``) of values of ``kind``."""
+def _a_list(instance: Any, schema: Any) -> list[Any] | None:
+    return instance if isinstance(instance, list) else None
+
+
+#: What a length rule counts in an instance (given its schema), or None where it counts nothing.
+Measured = Callable[[Any, Any], "Sized | None"]
+
+
+def _at_most(measured: Measured, counted: str) -> Rule:
+    """The rule of a maximum length (``maxLength``, ``maxItems``) of what ``measured`` gives."""
     def rule(limit: int, instance: Any, schema: Any) -> str | None:
-        if isinstance(instance, kind) and len(instance) > limit:
+        value = measured(instance, schema)
+        if value is not None and len(value) > limit:
             return f"ensure this value has at most {limit} {counted}"
         return None
     return rule
 
 
-def _at_least(kind: type[Sized], counted: str) -> Rule:
-    """The rule of a minimum length (``minLength``, ``minItems``) of values of ``kind``."""
+def _at_least(measured: Measured, counted: str) -> Rule:
+    """The rule of a minimum length (``minLength``, ``minItems``) of what ``measured`` gives."""
     def rule(limit: int, instance: Any, schema: Any) -> str | None:
-        if isinstance(instance, kind) and len(instance) < limit:
+        value = measured(instance, schema)
+        if value is not None and len(value) < limit:
             return f"ensure this value has at least {limit} {counted}"
         return None
     return rule
@@ -317,13 +353,13 @@ def _at_least(kind: type[Sized], counted: str) -> Rule:
 RULES: Mapping[str, Rule] = {
     "type": type_,
     "pattern": pattern,
-    "maxLength": _at_most(str, "characters"),
-    "minLength": _at_least(str, "characters"),
+    "maxLength": _at_most(checked_text, "characters"),
+    "minLength": _at_least(checked_text, "characters"),
     "format": format_,
     "maximum": maximum,
     "minimum": minimum,
     "enum": enum,
     "const": const,
-    "maxItems": _at_most(list, "items"),
-    "minItems": _at_least(list, "items"),
+    "maxItems": _at_most(_a_list, "items"),
+    "minItems": _at_least(_a_list, "items"),
 }
