@@ -61,6 +61,7 @@ REFUSED = [
     # a UUID and an Enum are no str to pydantic: it takes no number, and words any refusal so
     ("create_user", {"role": 5}, 400589, "body::role: value is not a valid uuid"),
     ("create_user", {"role": [ROLE]}, 400589, "body::role: value is not a valid uuid"),
+    ("create_user", {"role": ROLE[:-1]}, 400589, "body::role: value is not a valid uuid"),
     ("update_batch", {"status": ["cancel"]}, 400589,
      "body::status: value is not a valid enumeration member; permitted: 'cancel'"),
 ]
@@ -87,6 +88,10 @@ ACCEPTED = [
     ("add_twin_ledger_entry", [["entries", {}]]),
     # a model given a key that is not a string raises TypeError: only the server knows its answer
     ("add_twin_ledger_entry", [[1, 2]]),
+    # pydantic's UUID takes every spelling uuid.UUID() reads
+    ("create_user", {"role": ROLE.replace("-", "")}),
+    ("create_user", {"role": "{" + ROLE.upper() + "}"}),
+    ("create_user", {"role": "urn:uuid:" + ROLE}),
     # the str() of a number or boolean that its pattern accepts
     ("create_user", {"role": ROLE, "name": 12}),
     ("create_user", {"role": ROLE, "name": True}),
@@ -133,3 +138,14 @@ def test_within_a_dict_an_items_key_comes_before_its_value_and_items_go_in_order
     with pytest.raises(TTError) as error:
         validate(body, "add_twin_ledger_entry")
     assert error.value.description.startswith("body::entries->__key__:")
+
+
+@pytest.mark.parametrize("twin", [ROLE, ROLE.replace("-", ""), ROLE.upper(), "{" + ROLE + "}"])
+def test_a_path_uuid_in_any_spelling_uuid_reads_passes(twin: str) -> None:
+    assert validate(None, "get_twin", path_params={"twin": twin}) is None
+
+
+def test_a_path_uuid_that_uuid_cannot_read_is_refused() -> None:
+    with pytest.raises(TTError) as error:
+        validate(None, "get_twin", path_params={"twin": ROLE.replace("-", "")[:-1]})
+    assert verdict(error) == (400, 400589, "path::twin: value is not a valid uuid")

@@ -27,7 +27,8 @@ validator reading the document refuses no more than ttguard does:
 Where an exact spelling is impossible, the export accepts more than ttguard (a superset), and
 ``x-ttguard`` (on the document, or on the schema concerned) says what ttguard checks beyond it:
 the body quota, UTF-8, a regex timeout that accepts, bounds on a float-like string, the
-fields and keys of an object sent as a list of pairs.
+fields and keys of an object sent as a list of pairs. The one exception is a UUID: its
+pattern is the usual 8-4-4-4-12 spelling, and its ``x-ttguard`` names the others ttguard takes.
 
 Cost: one pass over each operation's schema; the document is built once per server URL.
 """
@@ -354,11 +355,14 @@ def _translated(schema: Any, *, parameter: bool) -> dict[str, Any]:
             rest[key] = _translated(value, parameter=parameter) if isinstance(value, dict) \
                 else value
         elif key == "format" and value == "uuid":
-            # ttguard's uuid is any 8-4-4-4-12 hex string, in full; validators differ on the
-            # format, which stays as a hint for generators.
+            # The usual spelling, for generators: validators differ on the format, and what
+            # uuid.UUID() reads has no regex (it removes "urn:" and "uuid:" wherever they are).
             rest[key] = value
             rest["pattern"] = ("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
                                "-[0-9a-fA-F]{12}$")
+            rest["x-ttguard"] = ("ttguard also takes every other spelling uuid.UUID() reads "
+                                 "(32 hex digits without hyphens, in braces, after urn:uuid:), "
+                                 "as pydantic's UUID does; this pattern does not")
         elif key in _COPIED:
             rest[key] = value
         else:

@@ -18,8 +18,10 @@ accepts, written in plain JSON Schema:
   which JSON Schema cannot: there a string passes only as the decimal numeral of an integer
   within the bounds, spelled out as a regex of the range (a query's ``count=100`` is a string).
 * **An optional property may be** ``null``, as the reference skips it.
-* ``format: uuid`` becomes its pattern; patterns are the catalogue's, run by Rust's ``regex``,
-  whose classes are those printed: it accepts a subset of what a Python search accepts. Rust's
+* ``format: uuid`` becomes the pattern of its usual 8-4-4-4-12 spelling (the reference also
+  takes the others ``uuid.UUID()`` reads, as pydantic does); patterns are the catalogue's, run
+  by Rust's ``regex``, whose classes are those printed: it accepts a subset of what a Python
+  search accepts. Rust's
   ``$`` is the end only, Python's also matches before a final newline, so the final ``$`` of
   each alternative is spelled as Python reads it (:func:`_python_end`); any other keeps Rust's
   reading.

@@ -34,6 +34,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sized
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 import regex
 
@@ -251,12 +252,25 @@ def mismatch(checked: str, schema: Mapping[str, Any]) -> str:
 _UUID = regex.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", flags=regex.VERSION0)
 
 
+def _reads_as_uuid(text: str) -> bool:
+    """Whether pydantic v1's ``UUID`` takes ``text``: whether ``uuid.UUID()`` reads it. That is
+    more than the usual 8-4-4-4-12 spelling: 32 hex digits without hyphens (``uuid4().hex``),
+    in braces, after ``urn:uuid:``, hyphens anywhere."""
+    if _UUID.fullmatch(text):  # the usual spelling, without the exception a miss costs
+        return True
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def format_(name: str, instance: Any, schema: Any) -> str | None:
-    # "uuid" is the only format the catalogue uses. The docs call the UUIDs "version 4" but
-    # print examples that are not, so any 8-4-4-4-12 hex string passes; pydantic's UUID takes
-    # no other value (None is the type's to judge).
+    # "uuid" is the only format the catalogue uses: pydantic's UUID, with no version check (the
+    # docs call the UUIDs "version 4" but print examples that are not). It takes a string only
+    # (None is the type's to judge).
     if name == "uuid" and instance is not None and not (
-            isinstance(instance, str) and _UUID.fullmatch(instance)):
+            isinstance(instance, str) and _reads_as_uuid(instance)):
         return "value is not a valid uuid"
     return None
 
