@@ -6,8 +6,10 @@ gives the same verdict as the whole body, and as the buffered reference pipeline
 TTError is ever raised) and on the differential laws (the fast engine and the reference give the
 same verdict, subcode and description on requests generated from every catalogue schema; so do
 the two drivers of the keyword functions, the two ways the fast engine judges a request by body
-size, and the walk with Rust's proofs and without), until the time budget is spent and the
-differential law has seen at least ``FUZZ_DIFFERENTIAL`` requests (100 000 by default). A finding
+size, and the walk with Rust's proofs and without) and on the oracle law (ttguard judges each
+body as pydantic v1, the server's engine, does: tests/test_pydantic_oracle.py), until the time
+budget is spent and the differential law has seen at least ``FUZZ_DIFFERENTIAL`` requests
+(100 000 by default). A finding
 stops the run with hypothesis' minimal failing example and a non-zero exit status.
 
     python fuzz/run.py [SECONDS]      # default 300
@@ -22,10 +24,12 @@ from pathlib import Path
 
 os.environ["TTGUARD_LAW_EXAMPLES"] = "2000"
 os.environ["TTGUARD_DIFFERENTIAL_EXAMPLES"] = "200"
+os.environ["TTGUARD_ORACLE_EXAMPLES"] = "200"
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from tests import test_fast_engine as engines
 from tests import test_fast_refusal as walks
 from tests import test_properties as laws
+from tests import test_pydantic_oracle as oracle
 
 DIFFERENTIAL = int(os.environ.get("FUZZ_DIFFERENTIAL", "100000"))
 # Named when the module is read, so that a law renamed in the tests fails at once
@@ -35,6 +39,7 @@ DIFFERENTIAL_LAWS = [engines.test_the_engines_agree_on_requests_from_every_schem
                      engines.test_the_direct_driver_words_whole_requests_as_jsonschema_does,
                      engines.test_the_split_proof_proves_what_the_lenient_pass_proves,
                      walks.test_the_walk_answers_as_the_reference_with_and_without_proofs]
+ORACLE = oracle.test_ttguard_judges_a_body_as_pydantic_v1_does
 
 
 def main(seconds: float) -> int:
@@ -45,6 +50,8 @@ def main(seconds: float) -> int:
         for operation in engines.OPERATIONS:
             for law in DIFFERENTIAL_LAWS:
                 law(operation=operation)
+        for operation in oracle.OPERATIONS:
+            ORACLE(operation=operation)
         rounds += 1
         print(f"round {rounds}: {laws.checked} streamed, {engines.checked} differential "
               f"requests, {time.monotonic() - started:.0f} s", flush=True)

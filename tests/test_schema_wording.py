@@ -64,6 +64,11 @@ REFUSED = [
     ("create_user", {"role": ROLE[:-1]}, 400589, "body::role: value is not a valid uuid"),
     ("update_batch", {"status": ["cancel"]}, 400589,
      "body::status: value is not a valid enumeration member; permitted: 'cancel'"),
+    # None for a field that is not Optional, whatever its type, even where the schema names none
+    ("create_user_role", {"name": "x1", "statement": {"effect": None, "actions": []}}, 400589,
+     "body::statement->effect: none is not an allowed value"),
+    ("create_user_token", {"options": [None]}, 400589,
+     "body::options->0: none is not an allowed value"),
 ]
 
 

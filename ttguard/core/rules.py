@@ -38,7 +38,7 @@ from uuid import UUID
 
 import regex
 
-__all__ = ["EXTRA_FIELD", "KEY_LOCATION", "MISSING_FIELD", "REGEX_TIMEOUT", "RULES",
+__all__ = ["EXTRA_FIELD", "KEY_LOCATION", "MISSING_FIELD", "NOT_NONE", "REGEX_TIMEOUT", "RULES",
            "UNTIMED_LENGTH", "Rule", "as_object", "checked_text", "mismatch", "plain_types"]
 
 #: Seconds a single regex match may take before it is given up (and the value accepted). The
@@ -59,6 +59,8 @@ UNTIMED_LENGTH = 256
 #: The location pydantic v1 gives a dict key.
 KEY_LOCATION = "__key__"
 MISSING_FIELD = "field required"
+#: pydantic's refusal of ``None`` for any field that is not Optional, before its type is asked.
+NOT_NONE = "none is not an allowed value"
 EXTRA_FIELD = "extra fields not permitted"
 #: A rule: the message of its keyword's refusal of an instance, given the keyword's value and
 #: the schema it sits in, or ``None``.
@@ -195,7 +197,7 @@ def type_(types: str | list[str], instance: Any, schema: Any) -> str | None:
     else:
         names = types
     if instance is None:
-        return None if "null" in names else "none is not an allowed value"
+        return None if "null" in names else NOT_NONE
     if types == "string" and _typed_otherwise(schema):
         return None
     refusal = None  # the first type's message, if no type accepts the value
@@ -322,12 +324,16 @@ def _permitted(values: Iterable[object]) -> str:
 def enum(values: list[Any], instance: Any, schema: Any) -> str | None:
     if any(_same(instance, value) for value in values):
         return None
+    if instance is None:  # where no type said so first
+        return NOT_NONE
     return f"value is not a valid enumeration member; permitted: {_permitted(values)}"
 
 
 def const(value: Any, instance: Any, schema: Any) -> str | None:
     if _same(instance, value):
         return None
+    if instance is None:
+        return NOT_NONE
     return f"unexpected value; permitted: {_permitted([value])}"
 
 
