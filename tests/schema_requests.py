@@ -46,7 +46,11 @@ def _near(text: str) -> list[str]:
 def _strings(schema: dict[str, Any]) -> Strategy:
     options: list[Strategy] = [st.text(max_size=10), st.sampled_from(NON_ASCII)]
     if schema.get("format") == "uuid":
+        # The other spellings uuid.UUID() reads, as pydantic's UUID does, among them.
         options += [st.uuids().map(str), st.uuids().map(lambda uuid: str(uuid).upper()),
+                    st.uuids().map(lambda uuid: uuid.hex),
+                    st.uuids().map(lambda uuid: f"{{{uuid}}}"),
+                    st.uuids().map(lambda uuid: f"urn:uuid:{uuid}"),
                     st.sampled_from(_near(UUID))]
     if "pattern" in schema:
         found = st.from_regex(schema["pattern"])
