@@ -54,10 +54,12 @@ def main(seconds: float) -> int:
             ORACLE(operation=operation)
         rounds += 1
         print(f"round {rounds}: {laws.checked} streamed, {engines.checked} differential "
-              f"requests, {time.monotonic() - started:.0f} s", flush=True)
+              f"requests, {oracle.checked} bodies judged by the oracle, "
+              f"{time.monotonic() - started:.0f} s", flush=True)
     elapsed = time.monotonic() - started
-    print(f"fuzz: {laws.checked} requests (streaming law) and {engines.checked} requests "
-          f"(differential law) in {rounds} rounds over {elapsed:.0f} s, no finding")
+    print(f"fuzz: {laws.checked} requests (streaming law), {engines.checked} requests "
+          f"(differential law) and {oracle.checked} bodies (oracle law) in {rounds} rounds "
+          f"over {elapsed:.0f} s, no finding")
     return 0
 
 

@@ -28,6 +28,8 @@ OPERATIONS = [name for name in operations()
               if (request_schema(name) or {}).get("properties", {}).get("body") is not None]
 EXAMPLES = int(os.environ.get("TTGUARD_ORACLE_EXAMPLES", "40"))
 MODELS = {name: body_model(name) for name in OPERATIONS}
+#: How many bodies the oracle judged in this process (the fuzz run reports it).
+checked = 0
 
 
 def _pairs_with_a_key_no_string(value: Any) -> bool:
@@ -50,9 +52,11 @@ def _pairs_with_a_key_no_string(value: Any) -> bool:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_ttguard_judges_a_body_as_pydantic_v1_does(operation: str, data: st.DataObject) -> None:
+    global checked
     _, _, raw = data.draw(requests(operation))
     body = json.loads(raw)
     assume(body is not None and not _pairs_with_a_key_no_string(body))
+    checked += 1
     model = MODELS[operation]
     assert model is not None
     theirs = first_error(model, body)
