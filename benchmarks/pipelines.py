@@ -65,7 +65,8 @@ def ttguard_query(query: Query, *, without_query: bool = False) -> Callable[[], 
 
 def query_proven_fast(query: Query) -> bool:
     """Whether the fast engine alone proves the request, its query included."""
-    request = {"path": query.path_params, "query": parse_query(query.query), "body": {}}
+    request = {"path": query.path_params, "query": parse_query(query.query, query.operation),
+               "body": {}}
     return _proven(query.operation, request, 0)
 
 

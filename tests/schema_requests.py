@@ -189,10 +189,11 @@ def requests(draw: st.DrawFn, operation: str) -> tuple[dict[str, str], str, byte
     return path, query, encoded
 
 
-def as_parsed(drawn: tuple[dict[str, str], str, bytes]) -> tuple[dict[str, object], bool]:
-    """A drawn request as the core judges it (query parsed, body parsed), and whether the Rust
-    engine reads it as it is (:func:`~ttguard.core.fast_engine.readable_text`)."""
+def as_parsed(drawn: tuple[dict[str, str], str, bytes], operation: str
+              ) -> tuple[dict[str, object], bool]:
+    """A drawn request as the core judges it for ``operation`` (query parsed, body parsed), and
+    whether the Rust engine reads it as it is (:func:`~ttguard.core.fast_engine.readable_text`)."""
     path, query, body = drawn
     text = body.decode("utf-8", "surrogatepass")
-    return ({"path": path, "query": parse_query(query), "body": json.loads(text)},
+    return ({"path": path, "query": parse_query(query, operation), "body": json.loads(text)},
             readable_text(text))

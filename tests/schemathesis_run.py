@@ -80,7 +80,8 @@ def _as_sent(response: Any) -> tuple[str, str, dict[str, str], dict[str, Any], A
         return None
     body = request.body or b""
     raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-    return (route.operation, request.method, route.path_params, parse_query(url.query),
+    return (route.operation, request.method, route.path_params,
+            parse_query(url.query, route.operation),
             parse_body(raw))
 
 

@@ -73,7 +73,7 @@ def test_the_direct_driver_words_whole_requests_as_jsonschema_does(operation: st
     # The core runs the keyword functions by DirectValidator on requests Rust cannot read: it
     # must find jsonschema's first error, word for word, and where it sits.
     path, query, body = data.draw(requests(operation))
-    request = {"path": path, "query": parse_query(query), "body": body}
+    request = {"path": path, "query": parse_query(query, operation), "body": body}
     direct, reference = (first_error_at(operation, request, direct=flag) for flag in (True, False))
     if reference is None:
         assert direct is None, request
@@ -92,7 +92,7 @@ def test_the_split_proof_proves_what_the_lenient_pass_proves(operation: str,
     # Below LARGE_BODY the lenient schema's pass proves a request; from it, the deep pass and
     # the object walk. Both must prove exactly the same requests, and with the walk of
     # fast_refusal accept exactly what the reference accepts, and refuse the rest with its words.
-    request, readable = as_parsed(data.draw(requests(operation)))
+    request, readable = as_parsed(data.draw(requests(operation)), operation)
     walked = walk(operation)
     if readable and walked is not None:
         assert fast_engine.proven(operation, request) == bool(walked.proof.is_valid(request))
@@ -413,7 +413,7 @@ def test_any_range_is_spelled_out_exactly(low: int, span: int, number: int,
 ])
 def test_a_bounded_integer_in_a_query_is_proven_by_its_value(
         query: str, proven: bool, description: str | None) -> None:
-    request = {"path": {}, "query": parse_query(query), "body": {}}
+    request = {"path": {}, "query": parse_query(query, "scan_twins"), "body": {}}
     assert fast_engine.proven("scan_twins", request) is proven
     found = first_error("scan_twins", request)
     assert (found and found.description) == description

@@ -30,7 +30,7 @@ EXAMPLES = int(os.environ.get("TTGUARD_DIFFERENTIAL_EXAMPLES", "60"))
 @given(data=st.data())
 def test_the_walk_answers_as_the_reference_with_and_without_proofs(operation: str,
                                                                    data: st.DataObject) -> None:
-    request, readable = as_parsed(data.draw(requests(operation)))
+    request, readable = as_parsed(data.draw(requests(operation)), operation)
     expected = answer(first_error(operation, request))
     unproven = walk(operation, proofs=False)
     assert unproven is not None

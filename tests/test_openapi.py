@@ -16,7 +16,7 @@ from openapi_spec_validator import validate as validate_spec
 import ttguard
 from tests.exported import ABSENT, refusals
 from ttguard.cli import main
-from ttguard.core import Subcode, operations
+from ttguard.core import Subcode, operations, parse_query
 from ttguard.core.catalogue import request_schema
 from ttguard.core.reference import RequestValidator
 from ttguard.openapi import (
@@ -164,7 +164,8 @@ def test_every_request_ttguard_accepts_the_exported_document_accepts(name: str) 
     for path, query, body in _requests(name):
         if _ttguard_accepts(name, path, query, body):
             accepted += 1
-            assert refusals(name, path, query, body) == [], (path, query, body)
+            # The query as the server reads it: a repeated single-valued parameter, its last.
+            assert refusals(name, path, parse_query(query, name), body) == [], (path, query, body)
         else:
             refused += 1
     assert accepted > 0

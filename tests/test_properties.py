@@ -49,7 +49,7 @@ def reference_verdict(body: bytes, operation: str | None, max_body: int,
         except (ValueError, RecursionError):
             return 400415, "Request body is not a valid JSON."
     if operation is not None:
-        request = {"path": parameters["path"], "query": parse_query(parameters["query"]),
+        request = {"path": parameters["path"], "query": parse_query(parameters["query"], operation),
                    "body": {} if value is None else value}
         error = first_error(operation, request)
         if error is not None:

@@ -6,6 +6,7 @@ import pytest
 from conftest import verdict
 
 from ttguard import TTError, validate
+from ttguard.core import parse_query
 
 KEY_REGEX = "^[a-z_][0-9a-z_]{0,63}$"
 ENTRY_KEY_REGEX = "(_*[a-z0-9]+)([_-][0-9a-z]+)"
@@ -154,3 +155,28 @@ def test_a_path_uuid_that_uuid_cannot_read_is_refused() -> None:
     with pytest.raises(TTError) as error:
         validate(None, "get_twin", path_params={"twin": ROLE.replace("-", "")[:-1]})
     assert verdict(error) == (400, 400589, "path::twin: value is not a valid uuid")
+
+
+# -- a query parameter given twice ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["count=5&count=7", "count=abc&count=7", {"count": ["5", "7"]},
+                                   "details=true&details=true"])
+def test_a_repeated_single_valued_query_parameter_is_read_by_its_last_value(
+        query: str | dict[str, list[str]]) -> None:
+    # As FastAPI reads it (Starlette's QueryParams.get): the last value, not a list.
+    assert validate(None, "scan_twins", query=query) is None
+
+
+def test_a_repeated_query_parameter_whose_last_value_is_bad_is_refused_for_it() -> None:
+    with pytest.raises(TTError) as error:
+        validate(None, "scan_twins", query="count=7&count=abc")
+    assert verdict(error) == (400, 400589, "query::count: value is not a valid integer")
+
+
+def test_a_query_keeps_every_value_where_no_operation_or_no_single_value_is_declared() -> None:
+    assert parse_query("count=1&count=2") == {"count": ["1", "2"]}
+    assert parse_query("entries=a&entries=b", "get_twin_ledger_entry") == {
+        "entries": ["a", "b"]}  # its schema declares no type: a list of entries, as sent
+    assert parse_query("count=1&count=2&x=1&x=2", "scan_twins") == {
+        "count": "2", "x": ["1", "2"]}

@@ -526,6 +526,8 @@ def openapi_document(server: str = DEFAULT_SERVER) -> dict[str, Any]:
                        "are timed) accepts",
             "coercion": "body values and parameters are read as pydantic v1 reads them; the "
                         "schemas spell the values it coerces",
+            "query": "a query parameter of one value that the query repeats is read by its "
+                     "last value, as FastAPI reads it",
         },
         "components": {
             "schemas": {"Error": _ERROR_BODY, **_coerced_schemas()},

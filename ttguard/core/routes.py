@@ -34,7 +34,7 @@ from functools import cache, lru_cache
 from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .catalogue import operations
+from .catalogue import child_schema, operations, request_schema
 from .errors import Subcode, TTError
 
 __all__ = ["AMBIGUOUS", "Query", "Route", "canonical_path", "parse_query", "resolve",
@@ -264,19 +264,40 @@ def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
     return route_path(method, target or "/", prefix=prefix)
 
 
-def parse_query(query: Query) -> dict[str, str | list[str]]:
-    """A query as a mapping: a name that repeats maps to the list of its values, in order."""
+def parse_query(query: Query, operation: str | None = None) -> dict[str, str | list[str]]:
+    """A query as a mapping: a name that repeats maps to the list of its values, in order.
+
+    With ``operation``, as the server reads it for that operation: a parameter its schema
+    declares as one value (a ``type`` other than ``array``) that the query repeats is read by
+    its last value, as FastAPI reads it (Starlette's ``QueryParams.get``): ``?details=true&
+    details=true`` is ``details=true``, not a list that no boolean is.
+    """
+    parsed: dict[str, str | list[str]]
     if not isinstance(query, str):
-        return dict(query)
-    if not query:
+        parsed = dict(query)
+    elif not query:
         return {}
-    parsed: dict[str, str | list[str]] = {}
-    for name, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
-        earlier = parsed.get(name)
-        if earlier is None:
-            parsed[name] = value
-        elif isinstance(earlier, list):
-            earlier.append(value)
-        else:
-            parsed[name] = [earlier, value]
+    else:
+        parsed = {}
+        for name, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
+            earlier = parsed.get(name)
+            if earlier is None:
+                parsed[name] = value
+            elif isinstance(earlier, list):
+                earlier.append(value)
+            else:
+                parsed[name] = [earlier, value]
+    if operation is not None:
+        for name in _single_valued(operation).intersection(parsed):
+            values = parsed[name]
+            if isinstance(values, list) and values:
+                parsed[name] = values[-1]
     return parsed
+
+
+@cache
+def _single_valued(operation: str) -> frozenset[str]:
+    """The query parameters ``operation``'s schema declares as one value each."""
+    declared = child_schema(request_schema(operation), "query").get("properties", {})
+    return frozenset(name for name, schema in declared.items()
+                     if isinstance(schema, dict) and schema.get("type", "array") != "array")

@@ -132,7 +132,7 @@ def _arguments(operation: str | None, max_body: int, content_length: int | None,
         raise ValueError(f"max_body must not be negative: {max_body}")
     if content_length is not None and content_length < 0:
         raise ValueError(f"content_length must not be negative: {content_length}")
-    return dict(path_params or {}), parse_query(query) if query else {}
+    return dict(path_params or {}), parse_query(query, operation) if query else {}
 
 
 def _judged(body: bytes | bytearray, operation: str | None, path: dict[str, str],
