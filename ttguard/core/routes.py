@@ -275,10 +275,11 @@ def parse_query(query: Query, operation: str | None = None) -> dict[str, str | l
     parsed: dict[str, str | list[str]]
     if not isinstance(query, str):
         parsed = dict(query)
+        repeated = [name for name, values in parsed.items() if isinstance(values, list)]
     elif not query:
         return {}
     else:
-        parsed = {}
+        parsed, repeated = {}, []
         for name, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
             earlier = parsed.get(name)
             if earlier is None:
@@ -287,10 +288,12 @@ def parse_query(query: Query, operation: str | None = None) -> dict[str, str | l
                 earlier.append(value)
             else:
                 parsed[name] = [earlier, value]
-    if operation is not None:
-        for name in _single_valued(operation).intersection(parsed):
+                repeated.append(name)
+    if operation is not None and repeated:  # most queries name each parameter once
+        single = _single_valued(operation)
+        for name in repeated:
             values = parsed[name]
-            if isinstance(values, list) and values:
+            if name in single and values:
                 parsed[name] = values[-1]
     return parsed
 
