@@ -1,16 +1,16 @@
-"""The long fuzz run: the laws of tests/test_properties.py, tests/test_fast_engine.py and
-tests/test_fast_refusal.py, for a bounded time.
+"""The long fuzz run: the laws of tests/test_properties.py, tests/test_fast_engine.py,
+tests/test_fast_refusal.py and tests/test_pydantic_oracle.py, for a bounded time.
 
 Each round runs hypothesis with a fresh seed on the streaming law (any chunking of any request
 gives the same verdict as the whole body, and as the buffered reference pipeline; nothing but
-TTError is ever raised) and on the differential laws (the fast engine and the reference give the
+TTError is ever raised), on the differential laws (the fast engine and the reference give the
 same verdict, subcode and description on requests generated from every catalogue schema; so do
 the two drivers of the keyword functions, the two ways the fast engine judges a request by body
-size, and the walk with Rust's proofs and without) and on the oracle law (ttguard judges each
-body as pydantic v1, the server's engine, does: tests/test_pydantic_oracle.py), until the time
+size, and the walk with Rust's proofs and without) and on the oracle laws (ttguard judges each
+body, and each path and query, as pydantic v1, the server's engine, does), until the time
 budget is spent and the differential law has seen at least ``FUZZ_DIFFERENTIAL`` requests
-(100 000 by default). A finding
-stops the run with hypothesis' minimal failing example and a non-zero exit status.
+(100 000 by default). A finding stops the run with hypothesis' minimal failing example and a
+non-zero exit status.
 
     python fuzz/run.py [SECONDS]      # default 300
 """
@@ -40,6 +40,7 @@ DIFFERENTIAL_LAWS = [engines.test_the_engines_agree_on_requests_from_every_schem
                      engines.test_the_split_proof_proves_what_the_lenient_pass_proves,
                      walks.test_the_walk_answers_as_the_reference_with_and_without_proofs]
 ORACLE = oracle.test_ttguard_judges_a_body_as_pydantic_v1_does
+ORACLE_PARAMETERS = oracle.test_ttguard_judges_path_and_query_as_pydantic_v1_does
 
 
 def main(seconds: float) -> int:
@@ -52,6 +53,8 @@ def main(seconds: float) -> int:
                 law(operation=operation)
         for operation in oracle.OPERATIONS:
             ORACLE(operation=operation)
+        for operation in oracle.PARAMETERS:
+            ORACLE_PARAMETERS(operation=operation)
         rounds += 1
         print(f"round {rounds}: {laws.checked} streamed, {engines.checked} differential "
               f"requests, {oracle.checked} bodies judged by the oracle, "

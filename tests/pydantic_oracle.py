@@ -103,12 +103,22 @@ def body_model(operation: str) -> type[BaseModel] | None:
     return create_model(f"Request{next(_names)}", body=(_type(body), ...))
 
 
-def first_error(model: type[BaseModel], body: object) -> tuple[str, str] | None:
-    """pydantic's first error on ``body`` as the server words it: (``body::a->b``, message)."""
+def parameters_model(operation: str) -> type[BaseModel] | None:
+    """A model with the fields ``path`` and ``query`` the operation's schema declares, each of
+    its parameters' types; None where it declares neither."""
+    schema = request_schema(operation)
+    parts = {} if schema is None else schema.get("properties", {})
+    fields = {part: (_type(parts[part]), ...) for part in ("path", "query") if part in parts}
+    return create_model(f"Parameters{next(_names)}", **fields) if fields else None
+
+
+def first_error(model: type[BaseModel], **request: object) -> tuple[str, str] | None:
+    """pydantic's first error on the ``request``'s parts (``body=``, or ``path=`` and
+    ``query=``) as the server words it: (``body::a->b``, message); None if it has none."""
     try:
-        model(body=body)
+        model(**request)
     except ValueError as refused:  # pydantic.v1's ValidationError
         error = refused.errors()[0]  # type: ignore[attr-defined]
-        steps = [str(step) for step in error["loc"][1:]]
-        return f"body::{'->'.join(steps) if steps else '__root__'}", error["msg"]
+        location, *steps = (str(step) for step in error["loc"])
+        return f"{location}::{'->'.join(steps) if steps else '__root__'}", error["msg"]
     return None

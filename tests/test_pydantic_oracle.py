@@ -1,7 +1,8 @@
-"""ttguard judges a body as pydantic v1, the server's engine, does: the oracle of
-:mod:`tests.pydantic_oracle`, on bodies generated from the catalogue (:mod:`tests.schema_requests`).
+"""ttguard judges a request as pydantic v1, the server's engine, does: the oracle of
+:mod:`tests.pydantic_oracle`, on requests generated from the catalogue
+(:mod:`tests.schema_requests`): their bodies, and their path and query parameters.
 
-For each body both give the same verdict: both accept it, or both refuse it at the same
+For each both give the same verdict: both accept it, or both refuse it at the same
 location with the same message (a pattern's refusal: its words only, since pydantic prints the
 pattern it was given in quotes, and ttguard the one the docs print). The one leniency of
 ttguard's that the oracle does not share is set aside: an object sent as a list of pairs with
@@ -19,9 +20,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.pydantic_oracle import body_model, first_error
+from tests.pydantic_oracle import body_model, first_error, parameters_model
 from tests.schema_requests import requests
 from ttguard import TTError, operations, validate
+from ttguard.core import parse_query
 from ttguard.core.catalogue import request_schema
 
 OPERATIONS = [name for name in operations()
@@ -59,7 +61,7 @@ def test_ttguard_judges_a_body_as_pydantic_v1_does(operation: str, data: st.Data
     checked += 1
     model = MODELS[operation]
     assert model is not None
-    theirs = first_error(model, body)
+    theirs = first_error(model, body=body)
     try:
         validate(raw, operation)
         ours = None
@@ -92,4 +94,29 @@ def test_the_oracle_reads_bodies_as_pydantic_v1(operation: str, body: object,
                                                 expected: tuple[str, str] | None) -> None:
     model = MODELS[operation]
     assert model is not None
-    assert first_error(model, body) == expected
+    assert first_error(model, body=body) == expected
+
+
+PARAMETERS = {name: model for name in operations() if request_schema(name)
+              if (model := parameters_model(name)) is not None}
+
+
+@pytest.mark.parametrize("operation", sorted(PARAMETERS))
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_ttguard_judges_path_and_query_as_pydantic_v1_does(operation: str,
+                                                          data: st.DataObject) -> None:
+    path, query, _ = data.draw(requests(operation))
+    parts = request_schema(operation)["properties"]  # type: ignore[index]
+    given = {"path": path, "query": parse_query(query, operation)}
+    theirs = first_error(PARAMETERS[operation], **{part: value for part, value in given.items()
+                                                   if part in parts})
+    try:
+        validate(None, operation, path_params=path, query=query)
+        ours = None
+    except TTError as refused:
+        location, _, message = refused.description.partition(": ")
+        # The body is judged after them (here an empty one): its error says they hold.
+        ours = None if location.startswith("body::") else (location, message)
+    assert _worded(ours) == _worded(theirs), given
