@@ -216,8 +216,8 @@ class _AnswerWatcher:
     """Passes a response on, message by message, unchanged; keeps its status and, for an error
     status, the first bytes of its body, to set beside ttguard's verdict."""
 
-    # Slots, and a success's body left alone: one is made and passed each message of every
-    # response watched, so the metrics' cost on each request is mostly this one's.
+    # Slots, and a success's body left alone: one is made for every response watched (metrics,
+    # reports) and sees each of its messages, so each step here is paid on every request.
     __slots__ = ("_send", "body", "complete", "status")
 
     def __init__(self, send: Send) -> None:
