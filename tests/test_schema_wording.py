@@ -180,3 +180,15 @@ def test_a_query_keeps_every_value_where_no_operation_or_no_single_value_is_decl
         "entries": ["a", "b"]}  # its schema declares no type: a list of entries, as sent
     assert parse_query("count=1&count=2&x=1&x=2", "scan_twins") == {
         "count": "2", "x": ["1", "2"]}
+
+
+# -- an empty body -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [b"", b" \n", b"null"])
+def test_an_empty_body_is_judged_as_an_empty_object(body: bytes) -> None:
+    # The reading that refuses less (schemas/README.md): only a required field is missing.
+    assert validate(body, "create_twin") is None
+    with pytest.raises(TTError) as error:
+        validate(body, "add_twin_ledger_entry")
+    assert verdict(error) == (400, 400926, "body::entries: field required")
