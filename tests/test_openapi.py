@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from ttguard.core.catalogue import request_schema
 from ttguard.core.reference import RequestValidator
 from ttguard.openapi import (
     _BOOLEAN_STRING,
+    _UUID_SPELLINGS,
     _float_string,
     _integer_string,
     body_schema,
@@ -248,3 +250,17 @@ def test_the_boolean_string_pattern_reads_as_pydantic_does(letters: tuple[str, .
     expected = word.lower() in {"0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y",
                                 "yes"}
     assert bool(re.search(_BOOLEAN_STRING, word)) == expected
+
+
+@settings(max_examples=300)
+@given(text=st.from_regex(_UUID_SPELLINGS, fullmatch=True))
+def test_every_uuid_the_exported_pattern_spells_is_one_ttguard_takes(text: str) -> None:
+    # The one place the document takes less than ttguard: it must not take more.
+    assert ttguard.validate(None, "get_twin", path_params={"twin": text}) is None
+
+
+def test_the_exported_uuid_pattern_spells_the_usual_forms() -> None:
+    usual = str(uuid.uuid4())
+    for text in (usual, usual.upper(), usual.replace("-", ""), f"{{{usual}}}",
+                 f"urn:uuid:{usual}"):
+        assert re.fullmatch(_UUID_SPELLINGS, text), text

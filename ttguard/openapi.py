@@ -28,7 +28,8 @@ Where an exact spelling is impossible, the export accepts more than ttguard (a s
 ``x-ttguard`` (on the document, or on the schema concerned) says what ttguard checks beyond it:
 the body quota, UTF-8, a regex timeout that accepts, bounds on a float-like string, the
 fields and keys of an object sent as a list of pairs. The one exception is a UUID: its
-pattern is the usual 8-4-4-4-12 spelling, and its ``x-ttguard`` names the others ttguard takes.
+pattern spells the forms clients write (8-4-4-4-12 or the 32 digits alone, in braces or not,
+after ``urn:uuid:`` or not), and its ``x-ttguard`` names the rarer ones ttguard also takes.
 
 Cost: one pass over each operation's schema; the document is built once per server URL.
 """
@@ -355,19 +356,26 @@ def _translated(schema: Any, *, parameter: bool) -> dict[str, Any]:
             rest[key] = _translated(value, parameter=parameter) if isinstance(value, dict) \
                 else value
         elif key == "format" and value == "uuid":
-            # The usual spelling, for generators: validators differ on the format, and what
-            # uuid.UUID() reads has no regex (it removes "urn:" and "uuid:" wherever they are).
+            # The spellings uuid.UUID() reads that clients write: validators differ on the
+            # format, and all it reads has no regex (it drops "urn:" and "uuid:" wherever they
+            # are, and every hyphen).
             rest[key] = value
-            rest["pattern"] = ("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
-                               "-[0-9a-fA-F]{12}$")
-            rest["x-ttguard"] = ("ttguard also takes every other spelling uuid.UUID() reads "
-                                 "(32 hex digits without hyphens, in braces, after urn:uuid:), "
-                                 "as pydantic's UUID does; this pattern does not")
+            rest["pattern"] = _UUID_SPELLINGS
+            rest["x-ttguard"] = ("ttguard also takes the rarer spellings uuid.UUID() reads "
+                                 "(hyphens anywhere; braces, urn: and uuid: elsewhere; "
+                                 "whitespace, underscores or other scripts' digits among the "
+                                 "digits), as pydantic's UUID does; this pattern does not")
         elif key in _COPIED:
             rest[key] = value
         else:
             raise ValueError(f"the OpenAPI export has no reading of {key!r}: {value!r}")
     return _typed(schema, rest, parameter=parameter)
+
+
+#: A UUID as clients write it, and uuid.UUID() reads it: 8-4-4-4-12 hex digits or the 32
+#: alone, in braces or not, after "urn:uuid:" or not.
+_UUID_SPELLINGS = ("^(?:urn:uuid:)?\\{?(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+                   "-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})\\}?$")
 
 
 def _optional(schema: dict[str, Any], *, nullable: bool) -> dict[str, Any]:
