@@ -192,3 +192,10 @@ def test_an_empty_body_is_judged_as_an_empty_object(body: bytes) -> None:
     with pytest.raises(TTError) as error:
         validate(body, "add_twin_ledger_entry")
     assert verdict(error) == (400, 400926, "body::entries: field required")
+
+
+@pytest.mark.parametrize("ledger", ["personal", "owner", "creator", ROLE, ROLE.replace("-", ""),
+                                    "{" + ROLE + "}", "urn:uuid:" + ROLE.upper()])
+def test_a_ledger_is_an_alias_or_an_account_uuid_in_the_forms_clients_write(ledger: str) -> None:
+    assert validate(None, "get_twin_ledger_entry",
+                    path_params={"twin": ROLE, "ledger": ledger}) is None
