@@ -202,6 +202,12 @@ def encoded_path(scope: Scope) -> str:
     return quote(scope["path"], safe="/")
 
 
+def _target(scope: Scope) -> str:
+    """The request target as sent: its encoded path and query."""
+    query: bytes = scope.get("query_string", b"")
+    return encoded_path(scope) + ("?" + query.decode("latin-1") if query else "")
+
+
 def _replaying(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that gives the whole body in one message, then defers to ``receive``."""
     pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
@@ -451,12 +457,10 @@ class GuardMiddleware:
         answer = None if watcher is None else watcher.answer()
         if check.verdict is not None and check.verdict.subcode == Subcode.INTERNAL_ERROR:
             answer = None  # ttguard's own failure says nothing of the request to compare
-        query: bytes = scope.get("query_string", b"")
         settle(check.verdict, operation=check.operation, method=scope["method"],
                report_only=self.report_only, seconds=check.seconds,
                body_bytes=check.body_bytes, answer=answer,
-               target=encoded_path(scope) + ("?" + query.decode("latin-1") if query else ""),
-               body=lambda: check.body if check.verdict is None else None,
+               values=lambda: (_target(scope), check.body if check.verdict is None else None),
                reporter=self.reporter, metrics=self.metrics)
 
     def declared_size(self, scope: Scope) -> int | None:

@@ -130,13 +130,14 @@ class Reporter:
 
 
 def settle(verdict: TTError | None, *, operation: str, method: str, report_only: bool,
-           seconds: float, body_bytes: int, answer: Answer | None, target: str,
-           body: Callable[[], bytes | None], reporter: Reporter | None,
+           seconds: float, body_bytes: int, answer: Answer | None,
+           values: Callable[[], tuple[str, bytes | None]], reporter: Reporter | None,
            metrics: GuardMetrics | None) -> None:
     """A checked request is over: log its refusal, count its verdict (``seconds`` in the core,
     ``body_bytes`` seen), and, if the server's ``answer`` was seen, set the two side by side:
-    counted, and recorded where they disagree. ``body`` gives the request's body (``None`` if
-    not whole) for a record with values; it is asked only then, since it costs a copy.
+    counted, and recorded where they disagree. ``values`` gives the request's target and body
+    (``None`` if not whole) for a record with values; it is asked only then, since the target
+    is built and the body copied for it: a request that is only counted pays for neither.
     """
     if verdict is not None:
         log_refusal(verdict, operation=operation, method=method, report_only=report_only)
@@ -148,6 +149,6 @@ def settle(verdict: TTError | None, *, operation: str, method: str, report_only:
     if metrics is not None:
         metrics.compared(operation, agreement)
     if reporter is not None and agreement.is_disagreement:
+        target, body = values() if reporter.include_values else (None, None)
         reporter.record(agreement, operation=operation, method=method, verdict=verdict,
-                        answer=answer, target=target,
-                        body=body() if reporter.include_values else None)
+                        answer=answer, target=target, body=body)

@@ -311,6 +311,5 @@ class GuardedRequest:
         settle(self.verdict, operation=self.operation, method=self.method,
                report_only=guard.report_only, seconds=self.seconds, body_bytes=self.received,
                answer=None if status is None else read_answer(status, body),
-               target=self.target,
-               body=lambda: b"".join(self.taken) if self.whole else None,
+               values=lambda: (self.target, b"".join(self.taken) if self.whole else None),
                reporter=guard.reporter, metrics=guard.metrics)
