@@ -246,19 +246,32 @@ def docs_idiom_cases(size: int) -> list[Case]:
             for idiom in IDIOMS]
 
 
+#: Faults of the bytes, not of the value: the JSON broken (an upload cut off, a stray byte),
+#: or the UTF-8, each where the parser meets it last, or halfway.
+BYTE_FAULTS: dict[str, Callable[[bytes], bytes]] = {
+    "not JSON, cut short, middle": lambda body: body[:len(body) // 2].decode(
+        "utf-8", "ignore").encode(),  # between two characters: still UTF-8
+    "not JSON, cut short, last": lambda body: body[:-1],
+    "not JSON, a stray byte, last": lambda body: body + b"}",
+    "not UTF-8, last": lambda body: body[:-1] + b"\xff" + body[-1:],
+}
+
+
 def refused_cases(size: int) -> list[Case]:
-    """Each kind broken by each of its faults at each place, of about ``size`` bytes."""
+    """Each kind broken by each of its faults at each place, then by each fault of its bytes
+    (:data:`BYTE_FAULTS`), of about ``size`` bytes."""
     cases = []
     for idiom in IDIOMS:
-        count = len(_collection(json.loads(_grow(
-            lambda count, idiom=idiom: _encode(idiom, idiom.make(count)), size)),
-            idiom.collection))
+        valid = _grow(lambda count, idiom=idiom: _encode(idiom, idiom.make(count)), size)
+        count = len(_collection(json.loads(valid), idiom.collection))
         for name, (fault, places) in idiom.faults.items():
             for place in places:
                 where = "" if places == ONCE else f", {_PLACES[place]}"
                 body = _encode(idiom, fault(idiom.make(count), place))
                 cases.append(Case(f"{idiom.kind}: {name}{where}", idiom.operation,
                                   idiom.path_params, body))
+        cases += [Case(f"{idiom.kind}: {name}", idiom.operation, idiom.path_params, damage(valid))
+                  for name, damage in BYTE_FAULTS.items()]
     return cases
 
 

@@ -8,6 +8,7 @@ must give the same verdict, subcode and description. ``make fuzz`` runs it on ma
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -27,7 +28,9 @@ from ttguard.core import fast_engine, rules
 from ttguard.core.catalogue import request_schema
 from ttguard.core.fast_engine import (
     LARGE_BODY,
+    NOT_JSON,
     NOT_PROVEN,
+    NOT_UTF8,
     _integer_text_within,
     _Objects,
     _python_end,
@@ -444,6 +447,16 @@ def test_a_fast_parse_is_the_exact_parse(text: str | bytes) -> None:
     body = text.encode() if isinstance(text, str) else text
     value = fast_parse(body)
     if value is NOT_PROVEN:
+        return
+    if value is NOT_UTF8:
+        with pytest.raises(UnicodeDecodeError):
+            body.decode("utf-8")
+        return
+    if value is NOT_JSON:  # json.loads refuses it too, if it decodes
+        with contextlib.suppress(UnicodeDecodeError):
+            decoded = body.decode("utf-8")
+            with pytest.raises(ValueError):
+                json.loads(decoded)
         return
     exact = json.loads(body.decode("utf-8"))
     assert json.dumps(value) == json.dumps(exact)

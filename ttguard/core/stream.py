@@ -43,9 +43,24 @@ from typing import TYPE_CHECKING, NoReturn
 from .catalogue import operation as find_operation
 from .catalogue import request_schema
 from .errors import Subcode, TTError
-from .fast_engine import LARGE_BODY, NOT_PROVEN, fast_parse, proven, readable_text
+from .fast_engine import (
+    LARGE_BODY,
+    NOT_JSON,
+    NOT_PROVEN,
+    NOT_UTF8,
+    fast_parse,
+    proven,
+    readable_text,
+)
 from .routes import Query, parse_query
-from .syntax import Utf8Checker, decode_utf8, invalid_characters, is_blank, parse_json
+from .syntax import (
+    Utf8Checker,
+    decode_utf8,
+    invalid_characters,
+    is_blank,
+    not_a_valid_json,
+    parse_json,
+)
 
 if TYPE_CHECKING:
     from .fast_refusal import Walk
@@ -143,8 +158,12 @@ def _judged(body: bytes | bytearray, operation: str | None, path: dict[str, str]
     into a ``dict`` only)."""
     value = fast_parse(body)
     readable = True
-    if value is NOT_PROVEN:
-        text = decode_utf8(body)
+    if value is NOT_UTF8:
+        raise invalid_characters()
+    if value is NOT_PROVEN or value is NOT_JSON:
+        text = decode_utf8(body)  # the server's order: UTF-8 first
+        if value is NOT_JSON:
+            raise not_a_valid_json()
         value = None if is_blank(text) else parse_json(text)
         readable = readable_text(text)
     if operation is not None:

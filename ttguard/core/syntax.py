@@ -2,7 +2,9 @@
 
 Both steps run in C (``bytes.decode``, ``json.loads``); a pure-Python tokenizer measured ~25x
 slower than ``json.loads``, and the body is bounded by the quota anyway, so the whole text is
-parsed once.
+parsed once. This is the exact reading: the fast parsers
+(:func:`~ttguard.core.fast_engine.fast_parse`) settle most bodies before it, the broken ones
+among them, and leave it those where they and ``json.loads`` may part.
 
 Choices where RFC 8259 and the server may differ, each the reading that accepts more (a
 pre-validator must never refuse what the server accepts), each tested:
@@ -25,7 +27,8 @@ import json
 
 from .errors import Subcode, TTError
 
-__all__ = ["Utf8Checker", "decode_utf8", "invalid_characters", "is_blank", "parse_json"]
+__all__ = ["Utf8Checker", "decode_utf8", "invalid_characters", "is_blank", "not_a_valid_json",
+           "parse_json"]
 
 INVALID_CHARACTERS = "Request body contains invalid characters."
 NOT_A_VALID_JSON = "Request body is not a valid JSON."
@@ -37,6 +40,11 @@ _UTF8_DECODER = codecs.getincrementaldecoder("utf-8")
 def invalid_characters() -> TTError:
     """The server's answer to a body that is not UTF-8."""
     return TTError(Subcode.INVALID_CHARACTERS, INVALID_CHARACTERS)
+
+
+def not_a_valid_json() -> TTError:
+    """The server's answer to a UTF-8 body that is not JSON."""
+    return TTError(Subcode.NOT_A_VALID_JSON, NOT_A_VALID_JSON)
 
 
 class Utf8Checker:
@@ -88,4 +96,4 @@ def parse_json(text: str) -> object:
         # JSONDecodeError is a ValueError; so is the int-string digit limit. Raised past the
         # handler, as in decode_utf8(): its traceback holds the body's text.
         pass
-    raise TTError(Subcode.NOT_A_VALID_JSON, NOT_A_VALID_JSON)
+    raise not_a_valid_json()
