@@ -7,10 +7,10 @@ import math
 import os
 
 import pytest
-from conftest import verdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import verdict
 from ttguard import TTError, validate
 from ttguard.core.fast_engine import NOT_JSON as NOT_JSON_VALUE
 from ttguard.core.fast_engine import fast_parse
