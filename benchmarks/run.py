@@ -292,7 +292,7 @@ def middleware(report: Report, sizes: list[int], *, seconds: float, requests: in
                       guarded.p99_seconds <= 2 * bare.p99_seconds,
                       f"{guarded.p99_seconds / bare.p99_seconds:.1f}x")
         report.target(f"metrics cost <= 5% of req/s ({_size(size)})", metrics_cost <= 0.05,
-                      f"{metrics_cost:.0%}")
+                      f"{metrics_cost:.1%}")
         if "refused" in result:
             refusals = result["refused"].requests_per_second / bare.requests_per_second
             report.target(f"refused {_size(size)} bodies answered at >= 60% of the bare app's "
