@@ -153,17 +153,17 @@ def _arguments(operation: str | None, max_body: int, content_length: int | None,
 def _judged(body: bytes | bytearray, operation: str | None, path: dict[str, str],
             query: dict[str, str | list[str]]) -> object:
     """The value of a whole body within the quota, or the verdict on it, returned (a
-    :class:`TTError`: no JSON value is one); not UTF-8 or not JSON, the verdict is raised.
-    ``path`` and ``query`` are the request's parameters, as plain dictionaries (the walk goes
-    into a ``dict`` only)."""
+    :class:`TTError`: no JSON value is one); not UTF-8 or not JSON as the exact path finds it,
+    the verdict is raised. ``path`` and ``query`` are the request's parameters, as plain
+    dictionaries (the walk goes into a ``dict`` only)."""
     value = fast_parse(body)
     readable = True
     if value is NOT_UTF8:
-        raise invalid_characters()
+        return invalid_characters()  # returned: a raise and its catch cost 0.4 us
     if value is NOT_PROVEN or value is NOT_JSON:
         text = decode_utf8(body)  # the server's order: UTF-8 first
         if value is NOT_JSON:
-            raise not_a_valid_json()
+            return not_a_valid_json()
         value = None if is_blank(text) else parse_json(text)
         readable = readable_text(text)
     if operation is not None:
