@@ -22,8 +22,8 @@ Goals:
   passes the quota is not kept, and nothing is accepted after a verdict.
 * **Linear time.** Each byte is counted once and UTF-8-checked at most once while streaming
   (in C); the bounded buffer is parsed once by :meth:`finish`, by ``msgspec`` or ``orjson``
-  where they can vouch for the value, else decoded and parsed by ``json.loads`` (see
-  :mod:`ttguard.core.fast_engine`).
+  where they can vouch for the value or for its syntax error, else decoded and parsed by
+  ``json.loads`` (see :mod:`ttguard.core.fast_engine`).
   Chunk size does not change the cost beyond a constant per call.
 
 Operations: ``feed(chunk)`` any number of times, then ``finish()`` once, which returns the
