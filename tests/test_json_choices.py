@@ -151,7 +151,7 @@ def _json_loads_verdict(body: bytes) -> object:
 
 _SYNTAX_BYTES = [b"[", b"]", b"{", b"}", b",", b":", b'"', b"\\", b"u", b"d8", b"NaN", b"-",
                  b"e", b"0", b".", b" ", b"\xff", "é".encode(), b"\\ud800", b"Infinity", b"1e400"]
-texts_and_values = st.recursive(
+json_ready_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4),
                                                                        children, max_size=4),
@@ -165,7 +165,7 @@ EXAMPLES = int(os.environ.get("TTGUARD_SYNTAX_EXAMPLES", "1500"))
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
-@given(value=texts_and_values, ascii_only=st.booleans(), escapes=st.integers(0, 12),
+@given(value=json_ready_values, ascii_only=st.booleans(), escapes=st.integers(0, 12),
        cut=st.floats(0, 1), damage=st.sampled_from(["cut", "insert", "delete", "replace"]),
        inserted=st.sampled_from(_SYNTAX_BYTES))
 def test_a_damaged_body_gets_the_verdict_of_json_loads(value: object, ascii_only: bool,
