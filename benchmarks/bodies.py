@@ -257,6 +257,12 @@ BYTE_FAULTS: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
+def byte_fault(case: Case) -> str | None:
+    """The fault of the bytes (:data:`BYTE_FAULTS`) a refused case was made with, if any."""
+    fault = case.kind.split(": ", 1)[-1]
+    return fault if fault in BYTE_FAULTS else None
+
+
 def refused_cases(size: int) -> list[Case]:
     """Each kind broken by each of its faults at each place, then by each fault of its bytes
     (:data:`BYTE_FAULTS`), of about ``size`` bytes."""

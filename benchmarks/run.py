@@ -160,7 +160,7 @@ def refused_bodies(report: Report, sizes: list[int], quick: bool) -> None:
                    *[""] * (3 - len(sizes)))
     # The faults of a value (issue 12's), and those of the bytes, whose json.loads is the
     # parse up to its error (a body not UTF-8: a decode that fails), apart.
-    of_bytes = [case.kind.split(": ", 1)[1] in bodies.BYTE_FAULTS for case in by_size[0]]
+    of_bytes = [bodies.byte_fault(case) is not None for case in by_size[0]]
     for size, column in zip(sizes, ratios, strict=True):
         for bytes_fault, name in ((False, "every fault and place"),
                                   (True, "not JSON, not UTF-8")):
