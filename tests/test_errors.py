@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ttguard import Subcode, TTError
+from ttguard.core.errors import refusal
 
 SUBCODES = json.loads((Path(__file__).parent / "data" / "subcodes.json").read_text())["subcodes"]
 
@@ -55,6 +56,18 @@ def test_a_given_trace_is_kept_and_survives_pickling() -> None:
 def test_an_unlisted_subcode_keeps_its_status() -> None:
     error = TTError(409123, "conflict")
     assert (error.status, error.message) == (409, "error")
+
+
+@pytest.mark.parametrize("subcode", list(Subcode))
+def test_a_refusal_made_without_the_constructor_is_the_constructors(subcode: Subcode) -> None:
+    made, constructed = refusal(subcode, "why"), TTError(subcode, "why")
+    assert type(made) is TTError and made.args == constructed.args == ("why",)
+    assert [type(made.subcode), type(made.status)] == [int, int]
+    assert (made.subcode, made.status, made.message, made.description, str(made)) == (
+        constructed.subcode, constructed.status, constructed.message, constructed.description,
+        str(constructed))
+    assert made.trace != constructed.trace and len(made.trace) == 36
+    assert pickle.loads(pickle.dumps(made)).to_dict() == made.to_dict()
 
 
 @pytest.mark.parametrize("subcode", [0, 99999, 1000000, -400141])

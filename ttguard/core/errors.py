@@ -13,7 +13,7 @@ import enum
 import uuid
 from collections.abc import Sequence
 
-__all__ = ["ROOT_LOCATION", "Subcode", "TTError", "schema_error"]
+__all__ = ["ROOT_LOCATION", "Subcode", "TTError", "refusal", "schema_error"]
 
 
 class Subcode(enum.IntEnum):
@@ -121,6 +121,29 @@ def _rebuild(subcode: int, description: str, trace: str) -> TTError:
     return TTError(subcode, description, trace=trace)
 
 
+_make = BaseException.__new__
+
+
+def refusal(subcode: Subcode, description: str) -> TTError:
+    """``TTError(subcode, description)``, made without the constructor's checks, which a
+    :class:`Subcode` passes: the core makes one for every refused request, and the checks and
+    the call of ``__init__`` cost 0.12 us of the constructor's 0.25.
+
+    >>> refusal(Subcode.NOT_A_VALID_JSON, "Request body is not a valid JSON.").message
+    'not_a_valid_json'
+    """
+    error: TTError = _make(TTError, description)  # sets args, as Exception.__init__ does
+    error.subcode, error.status, error.message = _ANSWERS[subcode]
+    error.description = description
+    error._trace = None
+    return error
+
+
+#: Each subcode's ``subcode``, ``status`` and ``message`` attributes, the first two as plain
+#: ints (an IntEnum is slower to read).
+_ANSWERS = {subcode: (int(subcode), subcode.status, subcode.message) for subcode in Subcode}
+
+
 #: Where pydantic places an error on a location's root value itself.
 ROOT_LOCATION = "__root__"
 
@@ -143,8 +166,4 @@ def schema_error(steps: Sequence[str | int], message: str, *, missing: bool) -> 
         description = f"{steps[0]}::{path}: {message}"
     else:
         description = f"{steps[0] if steps else ROOT_LOCATION}::{ROOT_LOCATION}: {message}"
-    return TTError(_FIELD_REQUIRED if missing else _REQUEST_FORMAT, description)
-
-
-# As plain ints: TTError reads an int faster than an IntEnum, and every refusal makes one.
-_FIELD_REQUIRED, _REQUEST_FORMAT = int(Subcode.FIELD_REQUIRED), int(Subcode.REQUEST_FORMAT)
+    return refusal(Subcode.FIELD_REQUIRED if missing else Subcode.REQUEST_FORMAT, description)

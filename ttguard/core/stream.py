@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from .catalogue import operation as find_operation
 from .catalogue import request_schema
-from .errors import Subcode, TTError
+from .errors import Subcode, TTError, refusal
 from .fast_engine import (
     LARGE_BODY,
     NOT_JSON,
@@ -76,7 +76,7 @@ Chunk = bytes | bytearray | memoryview
 
 def quota_violation(max_body: int) -> TTError:
     """The server's answer to a body over the quota."""
-    return TTError(Subcode.QUOTA_VIOLATION,
+    return refusal(Subcode.QUOTA_VIOLATION,
                    f"Request body is too large to process (limit: {max_body} bytes).")
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import codecs
 import json
 
-from .errors import Subcode, TTError
+from .errors import Subcode, TTError, refusal
 
 __all__ = ["Utf8Checker", "decode_utf8", "invalid_characters", "is_blank", "not_a_valid_json",
            "parse_json"]
@@ -39,12 +39,12 @@ _UTF8_DECODER = codecs.getincrementaldecoder("utf-8")
 
 def invalid_characters() -> TTError:
     """The server's answer to a body that is not UTF-8."""
-    return TTError(Subcode.INVALID_CHARACTERS, INVALID_CHARACTERS)
+    return refusal(Subcode.INVALID_CHARACTERS, INVALID_CHARACTERS)
 
 
 def not_a_valid_json() -> TTError:
     """The server's answer to a UTF-8 body that is not JSON."""
-    return TTError(Subcode.NOT_A_VALID_JSON, NOT_A_VALID_JSON)
+    return refusal(Subcode.NOT_A_VALID_JSON, NOT_A_VALID_JSON)
 
 
 class Utf8Checker:
