@@ -33,7 +33,7 @@ from tests.servers import (
     uvicorn_server,
     wait_until,
 )
-from ttguard import StreamValidator, Subcode, TTError
+from ttguard import StreamValidator, Subcode, TTError, metrics
 from ttguard.asgi import GuardMiddleware
 from ttguard.core.compare import Agreement, Answer, compare, read_answer
 from ttguard.gateway import create_app
@@ -336,6 +336,46 @@ def test_metric_labels_stay_bounded_over_10000_distinct_paths() -> None:
                                      {"operation": "get_twin", "verdict": "accepted"}) == 2500
     assert registry.get_sample_value("ttguard_requests_total",
                                      {"operation": "get_twin", "verdict": "400589"}) == 2500
+
+
+def exposed(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample a registry exposes but the ``_created`` times, by name and labels."""
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in registry.collect() for sample in family.samples
+            if not sample.name.endswith("_created")}
+
+
+def test_a_process_on_its_own_counts_as_prometheus_clients_objects_would(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # On its own, a process keeps the checks' metrics in plain numbers; in multiprocess mode,
+    # in prometheus-client's objects. Values on a bucket's bound, between bounds, past the last.
+    checks = [("create_twin", None, 1e-05, 0), ("create_twin", None, 2e-05, 256),
+              ("create_twin", REFUSED, 0.5, 70000), ("update_twin", REFUSED, 2.0, 300000),
+              ("update_twin", TTError(Subcode.FIELD_REQUIRED, "body::x: field required"),
+               3e-4, 1024)]
+    seen = []
+    for summed in (False, True):
+        monkeypatch.setattr(metrics, "_summed_across_processes", lambda summed=summed: summed)
+        registry = CollectorRegistry()
+        guard_metrics = GuardMetrics(registry)
+        for operation, verdict, seconds, body_bytes in checks:
+            guard_metrics.checked(operation, verdict, seconds=seconds, body_bytes=body_bytes)
+        seen.append(exposed(registry))
+    tallied, objects = seen
+    assert tallied == objects
+    assert tallied[("ttguard_requests_total", (("operation", "update_twin"),
+                                                ("verdict", "400589")))] == 1
+    assert tallied[("ttguard_check_duration_seconds_bucket", (("le", "1e-05"),))] == 1
+    assert tallied[("ttguard_body_size_bytes_bucket", (("le", "+Inf"),))] == 5
+    assert tallied[("ttguard_body_size_bytes_sum", ())] == 371280
+
+
+def test_a_process_on_its_own_exposes_every_bucket_before_any_request() -> None:
+    registry = CollectorRegistry()
+    GuardMetrics(registry)
+    buckets = [key for key in exposed(registry) if key[0] == "ttguard_body_size_bytes_bucket"]
+    assert len(buckets) == 8
+    assert exposed(registry)[("ttguard_check_duration_seconds_count", ())] == 0
 
 
 def test_a_refusal_leaves_no_garbage_for_the_cyclic_collector() -> None:
