@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from tests.schema_requests import as_parsed, requests
 from ttguard import TTError, operations, validate
 from ttguard.core.catalogue import request_schema
 from ttguard.core.fast_engine import readable_text, rust_validator
-from ttguard.core.fast_refusal import Walk, _first_failing, walk
+from ttguard.core.fast_refusal import Walk, _first_failing, _first_marked, _marking, walk
 from ttguard.core.keywords import rank
 from ttguard.core.reference import RequestValidator, describe, first_error
 
@@ -54,6 +56,27 @@ def test_the_bisection_finds_the_first_item_not_proven(flags: list[str],
     assert _first_failing(proof, flags, start, stop, resumed=True) == expected  # by a gallop
     if expected < stop:  # told that one fails, the search skips its pass over them all
         assert _first_failing(proof, flags, start, stop, failing=True) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries=st.lists(st.tuples(st.sampled_from(["k", "x", "\ud800"]), st.sampled_from([0, "v"])),
+                        max_size=40))
+def test_one_marking_pass_finds_the_first_entry_the_bisection_finds(
+        entries: list[tuple[str, object]]) -> None:
+    # Keys made unique, as a dict's are; one is refused by its key ("x"), its value ("v"),
+    # or read by no Rust pass (a lone surrogate).
+    pairs = [(f"{flag}{index}", item) for index, (flag, item) in enumerate(entries)]
+    schemas = [{"pattern": "^k"}, {"type": "integer"}]
+    marked = _first_marked(_marking(rust_validator, schemas), pairs)
+    first = _first_failing(rust_validator({"items": {"prefixItems": schemas}}), pairs, 0,
+                           len(pairs))
+    expected = pairs[first][0] if first < len(pairs) else len(pairs)
+    if any(key.startswith("\ud800") for key, _ in pairs):
+        # Rust cannot read one: the bisection searches them (unless Rust, reading lazily, stops
+        # at the first it refuses before it).
+        assert marked in (None, expected)
+    else:
+        assert marked == expected
 
 
 def _reference(schema: dict[str, Any], instance: object) -> Answer:
@@ -164,8 +187,9 @@ class CountedProof:
 
     items = 0
 
-    def __init__(self, schema: object) -> None:
-        self.proof = rust_validator(schema)
+    def __init__(self, schema: object,
+                 formats: Mapping[str, Callable[[str], bool]] | None = None) -> None:
+        self.proof = rust_validator(schema, formats)
 
     def is_valid(self, value: object) -> bool:
         CountedProof.items += len(value) if isinstance(value, list) else 1
@@ -222,3 +246,28 @@ def test_a_request_rust_cannot_read_is_walked_without_it(body: str, expected: An
         assert answer(error) == expected
     else:
         assert expected is None
+
+
+def test_threads_searching_at_once_each_find_their_own_first_failing_entry() -> None:
+    # The marking pass notes the failing key per thread: threads judging at once, each its own
+    # refused collection, must not read one another's.
+    def refused_at(position: int) -> bytes:
+        identities = {f"RFID#{index:08d}": {"validity_ts": "soon" if index == position else 1}
+                      for index in range(20)}
+        return json.dumps({"identities": identities}).encode()
+
+    def judge(position: int) -> list[str]:
+        descriptions = []
+        for _ in range(200):
+            try:
+                validate(refused_at(position), "create_twin_identity",
+                         path_params={"twin": "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"})
+            except TTError as error:
+                descriptions.append(error.description)
+        return descriptions
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = dict(zip(range(20), pool.map(judge, range(20)), strict=True))
+    for position, descriptions in found.items():
+        assert descriptions == [f"body::identities->RFID#{position:08d}->validity_ts: value is "
+                                "not a valid float"] * 200

@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final, NamedTuple
@@ -535,9 +535,11 @@ class _Engine(NamedTuple):
     objects: _Objects | None
 
 
-def rust_validator(schema: Any) -> Any:
+def rust_validator(schema: Any, formats: Mapping[str, Callable[[str], bool]] | None = None
+                   ) -> Any:
     """Rust's validator of a lenient ``schema`` (``jsonschema_rs``), its patterns run by Rust's
-    ``regex`` crate; ``ValueError`` for a schema it cannot compile.
+    ``regex`` crate; ``ValueError`` for a schema it cannot compile. ``formats`` names the
+    functions that judge a ``format`` of the schema's (a lenient schema has none of its own).
 
     Not by ``fancy-regex``, jsonschema_rs's default, which matches ``a+b*a+`` against ``"a"``
     and ``a+(x[ab])*?a+`` against ``"ab"`` (jsonschema_rs 0.60.3): a lenient reading must
@@ -546,7 +548,10 @@ def rust_validator(schema: Any) -> Any:
     """
     import jsonschema_rs  # 25 ms to import: paid by the first request checked, not on import
 
-    return jsonschema_rs.validator_for(schema, pattern_options=jsonschema_rs.RegexOptions())
+    if formats is None:
+        return jsonschema_rs.validator_for(schema, pattern_options=jsonschema_rs.RegexOptions())
+    return jsonschema_rs.validator_for(schema, pattern_options=jsonschema_rs.RegexOptions(),
+                                       formats=dict(formats), validate_formats=True)
 
 
 @cache
