@@ -435,8 +435,9 @@ class Walk:
             # (a marking pass over the rest each time would cost the square of the count).
             first = _first_failing(proof, entries, list(value).index(first) + 1, count,
                                    resumed=True)
-        index = _first_failing(proof, entries, 0, count, failing=refused) if first is None \
-            else first
+        if first is None:  # Rust cannot read them: the bisection, each of its passes caught
+            first = _first_failing(proof, entries, 0, count, failing=refused)
+        index = first
         while index < count:
             found = self._first_in_refused_entry(*entries[index])
             if found is not None:
