@@ -100,6 +100,12 @@ class _Histogram:
         self.counts = [0] * (len(bounds) + 1)  # the last: over every bound (+Inf)
         self.sum = 0.0
 
+    def observe(self, value: float) -> None:
+        """Add one value (under its owner's lock). A value on a bound counts in its bucket
+        ("le"): the first bound not below it."""
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.sum += value
+
     def family(self, name: str, documentation: str) -> HistogramMetricFamily:
         """Its samples, as prometheus-client's :class:`Histogram` exposes them."""
         total, buckets = 0, []
@@ -122,14 +128,10 @@ class _CheckTally:
 
     def add(self, operation: str, subcode: int | None, seconds: float, body_bytes: int) -> None:
         key = operation, subcode
-        seconds_histogram, bytes_histogram = self._seconds, self._bytes
         with self._lock:
             self._requests[key] = self._requests.get(key, 0) + 1
-            # A value on a bound counts in its bucket ("le"): the first bound not below it.
-            seconds_histogram.counts[bisect_left(seconds_histogram.bounds, seconds)] += 1
-            seconds_histogram.sum += seconds
-            bytes_histogram.counts[bisect_left(bytes_histogram.bounds, body_bytes)] += 1
-            bytes_histogram.sum += body_bytes
+            self._seconds.observe(seconds)
+            self._bytes.observe(body_bytes)
 
     def collect(self) -> Iterator[Metric]:
         """The samples, as prometheus-client's objects expose them (but for their ``_created``
