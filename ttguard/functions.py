@@ -70,10 +70,13 @@ def validate(body: Body, operation: str | None = None, *, content_length: int | 
     Raises :class:`~ttguard.TTError` with the server's answer; ``ValueError`` or ``TypeError``
     for arguments that are not a request body. Returns ``None`` for an empty body.
     """
-    piece = _one_piece(body)
+    piece = body if type(body) is bytes else _one_piece(body)
     if piece is not None and content_length is None:  # nothing to stream, nothing to compare
-        return _outcome([judge_whole(piece, operation, max_body=max_body,
-                                     path_params=path_params, query=query)])
+        judged = [judge_whole(piece, operation, max_body=max_body, path_params=path_params,
+                              query=query)]
+        if not isinstance(judged[0], TTError):
+            return judged.pop()
+        raise judged.pop()  # as in _outcome(), without its call: no frame holds the verdict
     try:
         judged = _judged(StreamValidator(operation, content_length=content_length,
                                          max_body=max_body, path_params=path_params,
