@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import answer, verdict
@@ -106,6 +106,54 @@ def test_the_split_proof_proves_what_the_lenient_pass_proves(operation: str,
     reference = first_error(operation, request)
     expected = None if reference is None else (reference.subcode, reference.description)
     assert outcomes == [expected] * 2, request
+
+
+#: The operations whose requests hold a collection with keys held to a pattern, which Rust's
+#: spelling of the lenient schema reads as ``patternProperties``.
+COLLECTIONS = [name for name in OPERATIONS
+               if "propertyNames" in json.dumps(lenient_schema(request_schema(name)))]
+
+
+@pytest.mark.parametrize("operation", COLLECTIONS)
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_rusts_spelling_of_a_collection_accepts_what_the_lenient_schema_accepts(
+        operation: str, data: st.DataObject) -> None:
+    import jsonschema_rs
+
+    request, readable = as_parsed(data.draw(requests(operation)), operation)
+    assume(readable)
+    lenient = lenient_schema(request_schema(operation))
+    as_written = jsonschema_rs.validator_for(lenient, pattern_options=jsonschema_rs.RegexOptions())
+    assert rust_validator(lenient).is_valid(request) == as_written.is_valid(request), request
+
+
+@pytest.mark.parametrize(("names", "values", "instance", "valid"), [
+    ({"pattern": "^a"}, None, {"ab": 1, "ac": None}, True),
+    ({"pattern": "^a"}, None, {"ab": 1, "b": None}, False),
+    ({"type": ["string"], "pattern": "^a"}, {"type": "integer"}, {"ab": 1}, True),
+    ({"type": ["string"], "pattern": "^a"}, {"type": "integer"}, {"ab": "1"}, False),
+    ({"type": ["string"], "pattern": "^a"}, {"type": "integer"}, {"b": 1}, False),
+    ({"type": ["string"], "pattern": "^a"}, {"type": "integer"}, {}, True),
+])
+def test_keys_held_to_a_pattern_are_spelled_as_pattern_properties(
+        names: dict[str, Any], values: dict[str, Any] | None, instance: dict[str, Any],
+        valid: bool) -> None:
+    schema: dict[str, Any] = {"type": ["object"], "propertyNames": names}
+    if values is not None:
+        schema["additionalProperties"] = values
+    spelled = fast_engine._rust_spelling({"properties": {"body": schema}})["properties"]["body"]
+    assert "propertyNames" not in spelled
+    assert spelled["patternProperties"] == {"^a": values if values is not None else True}
+    assert rust_validator(schema).is_valid(instance) is valid
+
+
+def test_keys_held_to_more_than_a_pattern_keep_their_spelling() -> None:
+    for schema in ({"propertyNames": {"pattern": "^a", "maxLength": 3}},
+                   {"properties": {"a": {}}, "propertyNames": {"pattern": "^a"}},
+                   {"propertyNames": {"pattern": "^a"}, "additionalProperties": False}):
+        assert fast_engine._rust_spelling(schema) == schema
 
 
 LEDGER = {"twin": "e834214a-e13d-412b-ffd6-911ab58c8733", "ledger": "personal"}
