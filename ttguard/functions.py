@@ -72,11 +72,13 @@ def validate(body: Body, operation: str | None = None, *, content_length: int | 
     """
     piece = body if type(body) is bytes else _one_piece(body)
     if piece is not None and content_length is None:  # nothing to stream, nothing to compare
-        judged = [judge_whole(piece, operation, max_body=max_body, path_params=path_params,
-                              query=query)]
-        if not isinstance(judged[0], TTError):
-            return judged.pop()
-        raise judged.pop()  # as in _outcome(), without its call: no frame holds the verdict
+        judged = judge_whole(piece, operation, max_body=max_body, path_params=path_params,
+                             query=query)
+        if not isinstance(judged, TTError):
+            return judged
+        verdict = [judged]
+        del judged
+        raise verdict.pop()  # as in _outcome(), without its call: no frame holds the verdict
     try:
         judged = _judged(StreamValidator(operation, content_length=content_length,
                                          max_body=max_body, path_params=path_params,
