@@ -43,7 +43,8 @@ refusal, the rules of the fields before the failure on its path, a Rust pass for
 field before it there, and in each collection on the path a marking pass up to the failing
 entry, or a pass and a bisection (log n passes over halving slices: about one pass more). It
 stops at the first error, however many follow.
-Measured on the refused docs-idiom bodies: at most 2.2x a parse at 1 kB, 1.6x at 64 kB. (The
+Measured on the refused docs-idiom bodies: at most 2.2x a parse at 1 kB (2.3x on a machine
+twice as slow), 1.6x at 64 kB. (The
 narrowing it replaced, which handed the reference the failing values, cost 1.2x at 64 kB for a
 single fault, but 57x for a body with an error in each of its 1 200 entries.)
 """
