@@ -12,7 +12,6 @@ from jsonschema import Draft202012Validator
 
 import ttguard
 from ttguard.core.catalogue import request_schema
-from ttguard.core.fast_engine import LARGE_BODY, proven
 from ttguard.core.fast_refusal import walk
 from ttguard.core.routes import parse_query
 
@@ -42,18 +41,16 @@ def ttguard_verdict(case: Case) -> Callable[[], object]:
     return check
 
 
-def _proven(operation: str, request: dict[str, Any], size: int) -> bool:
-    """Whether the fast engine alone proves a request with a body of ``size`` bytes valid, as
-    the core asks it: below LARGE_BODY by the walk's pass of proof, from it by the split proof."""
-    if size < LARGE_BODY:
-        walked = walk(operation)
-        return walked is not None and bool(walked.proof.is_valid(request))
-    return proven(operation, request)
+def _proven(operation: str, request: dict[str, Any]) -> bool:
+    """Whether the fast engine alone proves a request valid, as the core asks it: by the walk's
+    pass of proof."""
+    walked = walk(operation)
+    return walked is not None and walked.proof is not None and bool(walked.proof.is_valid(request))
 
 
 def proven_fast(case: Case) -> bool:
     """Whether the fast engine alone proves the request valid, without a walk or the reference."""
-    return _proven(case.operation, _request(case, json.loads(case.body)), len(case.body))
+    return _proven(case.operation, _request(case, json.loads(case.body)))
 
 
 def ttguard_query(query: Query, *, without_query: bool = False) -> Callable[[], object]:
@@ -67,7 +64,7 @@ def query_proven_fast(query: Query) -> bool:
     """Whether the fast engine alone proves the request, its query included."""
     request = {"path": query.path_params, "query": parse_query(query.query, query.operation),
                "body": {}}
-    return _proven(query.operation, request, 0)
+    return _proven(query.operation, request)
 
 
 def json_loads(case: Case) -> Callable[[], object]:

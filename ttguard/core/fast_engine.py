@@ -44,11 +44,13 @@ Operations:
   an integer of 19 or more digits is not proven.
 * :func:`lenient_schema`: the lenient reading of a schema, for any node of it (the walk of
   :mod:`ttguard.core.fast_refusal` compiles one for each node it may prove, its root among
-  them: the proof of a body below :data:`LARGE_BODY` bytes);
-* :func:`proven`: whether a request of :data:`LARGE_BODY` bytes and more is proven valid, by
-  a split proof: two passes that together check every keyword of the lenient schema, Rust's of
-  it without its object keywords and a Python walk of those (:class:`_Objects`), which costs
-  less on a large body than Rust's reading of them.
+  them: the proof of a request, whatever its size);
+* :func:`rust_validator`: Rust's validator of a lenient schema, spelled as Rust checks it
+  fastest. (Until the fourteenth round of issue 12 a body of 16 kB and more was proven by a
+  split proof, Rust's pass without the object keywords and a Python walk of those, because
+  Rust read a collection's keys in a pass of their own; spelled as ``patternProperties``, one
+  pass costs less at every size: 64 kB of identities, 131 us against 154; 256 kB, 288 against
+  337.)
 
 A request the fast engine does not prove, whatever its size, is walked for its first error
 (:mod:`ttguard.core.fast_refusal`), which stops there: a body with an error in each of its
@@ -56,8 +58,8 @@ thousand entries costs what a body with one does. (Until it was walked, a large 
 was narrowed to its failing values for the reference: a 50 kB body with 1 200 bad entries took
 57 times its parse.)
 
-``tests/test_fast_engine.py`` checks the lenient reading, the parsers and the split proof against
-the reference and against each other, on requests generated from the catalogue's schemas.
+``tests/test_fast_engine.py`` checks the lenient reading and the parsers against the reference
+and against each other, on requests generated from the catalogue's schemas.
 """
 
 from __future__ import annotations
@@ -66,17 +68,15 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import msgspec
 import orjson
 
-from .catalogue import ANNOTATIONS, TEXT_KEYWORDS, request_schema
+from .catalogue import ANNOTATIONS, TEXT_KEYWORDS
 from .patterns import tokens
 
 __all__ = [
-    "LARGE_BODY",
     "NOT_JSON",
     "NOT_PROVEN",
     "NOT_UTF8",
@@ -84,7 +84,6 @@ __all__ = [
     "exact_pattern",
     "fast_parse",
     "lenient_schema",
-    "proven",
     "readable_text",
     "rust_validator",
 ]
@@ -397,144 +396,6 @@ def lenient_schema(schema: Any) -> Any:
     return lenient
 
 
-_OBJECT_KEYWORDS = ("required", "propertyNames")
-
-
-def _reaches_objects(lenient: Any) -> bool:
-    """Whether ``lenient`` or a schema below it has an object keyword (see :class:`_Objects`)."""
-    if not isinstance(lenient, dict):
-        return False
-    return (any(keyword in lenient for keyword in _OBJECT_KEYWORDS)
-            or lenient.get("additionalProperties") is False
-            or any(_reaches_objects(sub) for sub in lenient.get("properties", {}).values())
-            or _reaches_objects(lenient.get("additionalProperties"))
-            or _reaches_objects(lenient.get("items")))
-
-
-def _walked(keyword: str, value: Any, reaches_objects: bool) -> bool:
-    """Whether :class:`_Objects` (the walk) checks ``keyword`` at a node, not Rust's deep pass:
-    the object keywords, and ``type`` where they apply at or below the node."""
-    return (keyword in _OBJECT_KEYWORDS or (keyword == "additionalProperties" and value is False)
-            or (keyword == "type" and reaches_objects))
-
-
-def _split(lenient: Any, *, walked: bool) -> Any:
-    """The part of the lenient schema the walk checks (``walked``), or the part the deep pass
-    checks. Each keyword falls in exactly one part, so the two passes together check what the
-    lenient schema checks (which :data:`LARGE_BODY` relies on)."""
-    if walked and not _reaches_objects(lenient):
-        return {}
-    if not isinstance(lenient, dict):
-        return lenient
-    reaches_objects = _reaches_objects(lenient)
-    part: dict[str, Any] = {}
-    for keyword, value in lenient.items():
-        if keyword == "properties":
-            part[keyword] = {name: _split(sub, walked=walked) for name, sub in value.items()}
-        elif keyword in ("additionalProperties", "items") and value is not False:
-            part[keyword] = _split(value, walked=walked)
-        elif _walked(keyword, value, reaches_objects) == walked:
-            part[keyword] = value
-    return part
-
-
-#: The JSON type of each Python type a parser gives, in the lenient schema's words (no
-#: "integer"); bool before int, its base.
-_JSON_TYPES: Mapping[type, str] = {bool: "boolean", int: "number", float: "number", str: "string",
-                                   dict: "object", list: "array", type(None): "null"}
-
-
-def _json_type(value: object) -> str:
-    """The JSON type of a parsed value."""
-    json_type = _JSON_TYPES.get(type(value))
-    if json_type is not None:
-        return json_type
-    # A subclass, in a request a caller built: the type it derives from.
-    return next((name for base, name in _JSON_TYPES.items() if isinstance(value, base)), "null")
-
-
-@dataclass(frozen=True)
-class _Objects:
-    """The object keywords of a lenient schema, checked in Python.
-
-    On a large body Rust checks ``required``, ``propertyNames``, ``additionalProperties: false``
-    and ``type`` where they apply below more slowly than this walk (see :data:`LARGE_BODY`), so
-    its pass runs without them and this walk checks them: the names each object requires, its
-    keys (in one Rust call on the list of them), and its values' types where those keywords
-    apply. It visits only the values these keywords reach; a collection's items (a list, or an
-    object's undeclared keys) in one Rust call on the list of them.
-    """
-
-    types: frozenset[str] | None
-    required: tuple[str, ...]
-    declared: frozenset[str]
-    #: A validator of the list of an object's keys; None where keys are free.
-    names: Any
-    closed: bool
-    properties: Mapping[str, _Objects]
-    #: Validators of the list of a collection's items against their object keywords: an
-    #: object's undeclared keys' values, a list's items; None where those keywords reach none.
-    additional: Any
-    items: Any
-
-    @classmethod
-    def of(cls, lenient: Any, compile: Any) -> _Objects | None:
-        """The object keywords in ``lenient`` and below, or None if it has none."""
-        if not _reaches_objects(lenient):
-            return None
-        declared = lenient.get("properties", {})
-        names = lenient.get("propertyNames")
-        return cls(
-            frozenset(lenient["type"]) if "type" in lenient else None,
-            tuple(lenient.get("required", ())),
-            frozenset(declared),
-            None if names is None else compile({"items": names}),
-            lenient.get("additionalProperties") is False,
-            {name: rules for name, sub in declared.items()
-             if (rules := cls.of(sub, compile)) is not None},
-            _items_proof(lenient.get("additionalProperties"), compile),
-            _items_proof(lenient.get("items"), compile))
-
-    def holds(self, value: Any) -> bool:
-        """Whether ``value`` meets the object keywords here and below."""
-        if self.types is not None and _json_type(value) not in self.types:
-            return False
-        if isinstance(value, list):
-            return self.items is None or bool(self.items.is_valid(value))
-        if not isinstance(value, dict):
-            return True
-        if any(name not in value for name in self.required):
-            return False
-        if self.names is not None and not self.names.is_valid(list(value)):
-            return False
-        if self.closed and not value.keys() <= self.declared:
-            return False
-        if not all(rules.holds(value[name]) for name, rules in self.properties.items()
-                   if name in value):
-            return False
-        if self.additional is None:
-            return True
-        if self.declared:
-            return bool(self.additional.is_valid(
-                [value[key] for key in value if key not in self.declared]))
-        return bool(self.additional.is_valid(list(value.values())))  # its list made in C
-
-
-def _items_proof(lenient: Any, compile: Any) -> Any:
-    """A validator of a list of items against the object keywords of their lenient schema, or
-    None where those keywords reach nothing in them."""
-    return compile({"items": _split(lenient, walked=True)}) if _reaches_objects(lenient) else None
-
-
-class _Engine(NamedTuple):
-    """An operation's compiled checks."""
-
-    #: The lenient schema without its object keywords, for Rust.
-    deep: Any
-    #: The object keywords, walked in Python; None where there are none.
-    objects: _Objects | None
-
-
 def rust_validator(schema: Any, formats: Mapping[str, Callable[[str], bool]] | None = None
                    ) -> Any:
     """Rust's validator of a lenient ``schema`` (``jsonschema_rs``), spelled as it checks it
@@ -599,19 +460,6 @@ def _rust_spelling(schema: Any) -> Any:
         spelled["patternProperties"] = {names["pattern"]: spelled.pop("additionalProperties", True)}
         spelled["additionalProperties"] = False
     return spelled
-
-
-@cache
-def _compiled(operation: str) -> _Engine | None:
-    schema = request_schema(operation)
-    if schema is None:
-        return None
-    try:
-        lenient = lenient_schema(schema)
-        objects = _Objects.of(lenient, rust_validator)
-        return _Engine(rust_validator(_split(lenient, walked=False)), objects)
-    except ValueError:  # an unknown keyword (UnknownKeyword), or a schema Rust cannot compile
-        return None
 
 
 # -- operations --------------------------------------------------------------------------------
@@ -732,26 +580,3 @@ def readable_text(text: str) -> bool:
     """
     return ("NaN" not in text and "Infinity" not in text
             and _SURROGATE_ESCAPE.search(text) is None)
-
-
-#: Bodies of this many bytes and more are proven by :func:`proven`, smaller ones by the walk's
-#: pass of the lenient schema (:mod:`ttguard.core.fast_refusal`). Measured on valid bodies, the
-#: one pass costs less up to 8 kB (1 kB of ledger entries: 0.9 us against 3.1; 8 kB: about
-#: even), the split proof's two from 16 kB (a twin description: 16 kB, 10.3 us against 12.4;
-#: 64 kB, 36 against 51). Refused, both go to the walk.
-LARGE_BODY = 16384
-
-
-def proven(operation: str, request: Mapping[str, object]) -> bool:
-    """Whether the fast engine proves the request valid: the split proof's two passes, which
-    together check every keyword of the lenient schema, find no failure. ``False`` for a
-    request Rust cannot read (a lone surrogate, an integer past 64 bits), and for an operation
-    without a fast engine (a schema with a keyword it does not know) or without a schema."""
-    engine = _compiled(operation)
-    if engine is None:
-        return False
-    try:
-        return bool(engine.deep.is_valid(request)) and (
-            engine.objects is None or engine.objects.holds(request))
-    except (ValueError, OverflowError):  # a lone surrogate cannot become a Rust string
-        return False

@@ -37,16 +37,14 @@ request the parser knows Rust cannot read (``NaN``, which Rust reads as ``null``
 surrogate: :func:`~ttguard.core.fast_engine.readable_text`) is walked with no proof at all
 (:class:`NoProof`): every value by the rules.
 
-Cost: the lenient pass (below :data:`~ttguard.core.fast_engine.LARGE_BODY` bytes; from there
-the fast engine's split proof proves a request, :func:`~ttguard.core.fast_engine.proven`); on a
-refusal, the rules of the fields before the failure on its path, a Rust pass for each container
-field before it there, and in each collection on the path a marking pass up to the failing
-entry, or a pass and a bisection (log n passes over halving slices: about one pass more). It
-stops at the first error, however many follow.
+Cost: the lenient pass; on a refusal, the rules of the fields before the failure on its path,
+a Rust pass for each container field before it there, and in each collection on the path a
+marking pass up to the failing entry, or a pass and a bisection (log n passes over halving
+slices: about one pass more). It stops at the first error, however many follow.
 Measured on the refused docs-idiom bodies: at most 2.2x a parse at 1 kB (2.3x on a machine
-twice as slow), 1.6x at 64 kB. (The
-narrowing it replaced, which handed the reference the failing values, cost 1.2x at 64 kB for a
-single fault, but 57x for a body with an error in each of its 1 200 entries.)
+twice as slow), 1.6x at 64 kB. (The narrowing it replaced, which handed the reference the
+failing values, cost 1.2x at 64 kB for a single fault, but 57x for a body with an error in each
+of its 1 200 entries.)
 """
 
 from __future__ import annotations
@@ -307,11 +305,10 @@ class Walk:
         """This walk, or None if it judges nothing (no rule, no container keyword)."""
         return self if self.rules or self.proof is not None else None
 
-    def verdict(self, request: Mapping[str, object], refused: bool = False) -> TTError | None:
+    def verdict(self, request: Mapping[str, object]) -> TTError | None:
         """The server's answer to a request, this being the walk of its schema; None: accepted.
-        ``refused``: the fast engine did not prove the request, so Rust's pass of it is not
-        asked again."""
-        found = self.first(request, refused)
+        Rust's pass of the request's lenient schema proves it first, whatever its size."""
+        found = self.first(request)
         if found is None:
             return None
         steps, message, missing = found

@@ -44,12 +44,10 @@ from .catalogue import operation as find_operation
 from .catalogue import request_schema
 from .errors import Subcode, TTError, refusal
 from .fast_engine import (
-    LARGE_BODY,
     NOT_JSON,
     NOT_PROVEN,
     NOT_UTF8,
     fast_parse,
-    proven,
     readable_text,
 )
 from .routes import Query, parse_query
@@ -110,14 +108,12 @@ def _walk_without_proofs(operation: str) -> Walk | None:
 
 
 def request_verdict(operation: str, request: Mapping[str, object], *,
-                    readable: bool = True, size: int = 0) -> TTError | None:
+                    readable: bool = True) -> TTError | None:
     """The server's answer to ``request`` if it breaks the operation's schema, else ``None``.
 
     ``request`` holds the parts known so far, any of ``"path"``, ``"query"`` and ``"body"``;
     an operation without a schema accepts anything. ``readable`` is ``False`` when the request
-    may hold a value the fast engine misreads (:func:`~ttguard.core.fast_engine.readable_text`);
-    ``size`` is the body's length in bytes, which decides how the fast engine proves it (see
-    :data:`~ttguard.core.fast_engine.LARGE_BODY`); any size gives the same answer.
+    may hold a value the fast engine misreads (:func:`~ttguard.core.fast_engine.readable_text`).
 
     Two engines, one verdict: the fast engine proves most requests valid, and walks the others
     to their first error (:mod:`ttguard.core.fast_refusal`) by the reference's rules, with Rust
@@ -127,9 +123,7 @@ def request_verdict(operation: str, request: Mapping[str, object], *,
     """
     walk = _walk(operation) if readable else _walk_without_proofs(operation)
     if walk is not None:
-        if size < LARGE_BODY or not readable:
-            return walk.verdict(request)
-        return None if proven(operation, request) else walk.verdict(request, refused=True)
+        return walk.verdict(request)
     if request_schema(operation) is None:
         return None
     verdict: TTError | None = _reference().first_error(operation, request, direct=True)
@@ -170,7 +164,7 @@ def _judged(body: bytes | bytearray, operation: str | None, path: dict[str, str]
         # An empty body is judged as an empty object: its required fields are missing.
         verdict = request_verdict(
             operation, {"path": path, "query": query, "body": {} if value is None else value},
-            readable=readable, size=len(body))
+            readable=readable)
         if verdict is not None:
             return verdict
     return value
