@@ -176,6 +176,26 @@ def test_an_encoded_slash_that_changes_the_route_once_decoded_is_refused() -> No
     assert recorder.requests == []
 
 
+def test_a_trailing_encoded_slash_is_no_way_past_the_guard() -> None:
+    # An application whose route ends in "/" takes .../identities%2F, decoded, for that route:
+    # ttguard, which drops the empty segment as in any path, must not let it pass unchecked.
+    handled: list[bytes] = []
+
+    async def create_identity(request: StarletteRequest) -> JSONResponse:
+        handled.append(await request.body())
+        return JSONResponse({}, status_code=201)
+
+    app = Starlette(routes=[Route("/twins/{twin}/identities/", create_identity,
+                                  methods=["POST"])],
+                    middleware=[Middleware(GuardMiddleware)])
+    with uvicorn_server(app) as running:
+        response = httpx.post(f"{running.url}/twins/{TWIN}/identities%2F",
+                              content=b'{"identities": {"no hash": {}}}')
+    assert (response.status_code, response.json()["subcode"], response.json()["description"]) \
+        == (400, 400793, "Request path is ambiguous: an encoded '/' changes the route.")
+    assert handled == []
+
+
 def test_an_encoded_slash_in_a_doc_name_means_what_a_plain_one_means() -> None:
     recorder = Recorder()
     twin = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"

@@ -129,6 +129,11 @@ def test_the_same_request_spelled_another_way_is_the_same_operation(
     ("/../twins", "'..' climbs above the root"),
     ("/twins/../../twins", "'..' climbs above the root"),
     (f"/twins/{TWIN}%2Fidentities", "an encoded '/' changes the route"),
+    # Decoded, a trailing or doubled encoded '/' leaves an empty segment, dropped as in any
+    # path: the operation an application that decodes first would route it to.
+    (f"/twins/{TWIN}/identities%2F", "an encoded '/' changes the route"),
+    (f"/twins/{TWIN}%2F%2Fidentities", "an encoded '/' changes the route"),
+    ("/twins%2F", "an encoded '/' changes the route"),
     ("/resolve/RFID%23be744bdc%2Fx", "an encoded '/' changes the route"),
 ])
 def test_an_ambiguous_target_is_the_servers_400(path: str, reason: str) -> None:

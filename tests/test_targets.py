@@ -67,6 +67,7 @@ TARGETS = [
     f"/tw%69ns/{TWIN}/l%65dgers/personal/", f"/twins/{TWIN}/LEDGERS/PERSONAL",
     "/twins/%zz", "/twins/a|b", "/twins/%7Bx%7D", "/twins/caf%C3%A9", "/twins/a%20b",
     "/twins/~user", "/twins/a+b", "/twins/a'b", "/twins/%00", "/twins/a%2fb%2F",
+    f"{LEDGER}%2F", f"/twins/{TWIN}/identities%2F", f"/twins/{TWIN}%2F%2Fledgers/personal",
 ]
 
 
