@@ -9,10 +9,10 @@ or replaced gets the verdict of Python's decoder and json.loads), on the differe
 (the fast engine and the reference give the same verdict, subcode and description on requests
 generated from every catalogue schema; so do the two drivers of the keyword functions, and the
 walk with Rust's proofs and without; Rust's spelling of each collection accepts what the
-lenient schema as written accepts) and on the oracle laws (ttguard judges each body, and each path and query, as
-pydantic v1, the server's engine, does), until the time budget is spent and the differential
-law has seen at least ``FUZZ_DIFFERENTIAL`` requests (100 000 by default). A finding stops
-the run with hypothesis' minimal failing example and a non-zero exit status.
+lenient schema as written accepts) and on the oracle laws (ttguard judges each body, and each
+path and query, as pydantic v1, the server's engine, does), until the time budget is spent and
+the differential law has seen at least ``FUZZ_DIFFERENTIAL`` requests (100 000 by default). A
+finding stops the run with hypothesis' minimal failing example and a non-zero exit status.
 
     python fuzz/run.py [SECONDS]      # default 300
 """
