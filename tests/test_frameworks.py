@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from tests.servers import Recorder, uvicorn_server
 from ttguard.asgi import GuardMiddleware
@@ -191,6 +191,26 @@ def test_a_trailing_encoded_slash_is_no_way_past_the_guard() -> None:
     with uvicorn_server(app) as running:
         response = httpx.post(f"{running.url}/twins/{TWIN}/identities%2F",
                               content=b'{"identities": {"no hash": {}}}')
+    assert (response.status_code, response.json()["subcode"], response.json()["description"]) \
+        == (400, 400793, "Request path is ambiguous: an encoded '/' changes the route.")
+    assert handled == []
+
+
+def test_an_encoded_slash_into_the_prefix_is_no_way_past_the_guard() -> None:
+    # Starlette decodes /api%2Ftwins to /api/twins, which its Mount takes for the API's
+    # /twins: a path that is outside the prefix only as sent must not pass unchecked.
+    handled: list[bytes] = []
+
+    async def create(request: StarletteRequest) -> JSONResponse:
+        handled.append(await request.body())
+        return JSONResponse({}, status_code=201)
+
+    api = Starlette(routes=[Route("/twins", create, methods=["POST"])])
+    app = Starlette(routes=[Mount("/api", app=api)],
+                    middleware=[Middleware(GuardMiddleware, prefix="/api")])
+    with uvicorn_server(app) as running:
+        response = httpx.post(f"{running.url}/api%2Ftwins",
+                              content=b'{"description": {"Bad Key": 1}}')
     assert (response.status_code, response.json()["subcode"], response.json()["description"]) \
         == (400, 400793, "Request path is ambiguous: an encoded '/' changes the route.")
     assert handled == []

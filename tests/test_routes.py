@@ -150,6 +150,20 @@ def test_dot_segments_across_the_prefix_are_ambiguous(path: str) -> None:
                               "Request path is ambiguous: '..' crosses the prefix.")
 
 
+@pytest.mark.parametrize("path", ["/api%2Ftwins", "/api%2f%2Ftwins", "/%61pi%2Ftwins"])
+def test_an_encoded_slash_into_the_prefix_is_ambiguous(path: str) -> None:
+    # Outside the prefix as sent; inside once decoded, as an application that decodes the path
+    # before routing (Starlette's Mount) reads it.
+    with pytest.raises(TTError) as error:
+        route_path("POST", path, prefix="/api")
+    assert verdict(error) == (400, 400793,
+                              "Request path is ambiguous: an encoded '/' changes the route.")
+
+
+def test_an_encoded_slash_outside_the_prefix_either_way_is_none_of_its_business() -> None:
+    assert route_path("POST", "/other%2Ftwins", prefix="/api") is None
+
+
 def test_dot_segments_inside_the_prefix_are_removed() -> None:
     assert route_path("POST", "/api/x/../twins", prefix="/api") == Route("create_twin", {})
     assert route_path("POST", "/other/../x", prefix="/api") is None

@@ -15,7 +15,8 @@ Where readers of the same target may disagree, and a guess could let a request p
 the target is refused with ``400793 corrupted_request`` (:data:`AMBIGUOUS`): a ``;`` path
 parameter, a ``#`` or ``\\`` in the path, an encoded dot segment (``%2E%2E``), a ``..`` that
 climbs above the root or across the mount prefix, an encoded ``/`` that names another operation
-(or other parameters) once decoded than kept inside its segment, a target that is no path.
+(or other parameters) once decoded than kept inside its segment, or that leads into or out of
+the mount prefix once decoded, a target that is no path.
 
 The route table is built once, on first use, from the catalogue's operations: a tree of path
 segments per method, where a literal segment is tried before a ``{parameter}`` (so
@@ -205,9 +206,9 @@ def route_path(method: str, path: str, *, prefix: str = "") -> Route | None:
 
     ``path`` is the path as sent: percent-encoded, without query or fragment (an ASGI
     ``raw_path``). Raises the ``400793`` :class:`~ttguard.TTError` where the target is ambiguous.
-    ``prefix`` is a path under which the API is mounted, removed before matching; a ``..``
-    that leads into or out of it is ambiguous, and a path outside it with no dot segment is
-    none of ttguard's business, ambiguous or not.
+    ``prefix`` is a path under which the API is mounted, removed before matching; a ``..``,
+    or an encoded ``/`` once decoded, that leads into or out of it is ambiguous, and a path
+    outside it either way with no dot segment is none of ttguard's business, ambiguous or not.
     """
     routed = _route(method.upper(), path, prefix)
     if isinstance(routed, str):
@@ -226,6 +227,11 @@ def _route(method: str, path: str, prefix: str) -> _Match | str | None:
     prefix_segments = _split(prefix)
     sent = [segment for segment in map(_decode_unreserved, path.split("/")) if segment]
     sent_inside = sent[:len(prefix_segments)] == prefix_segments
+    if prefix_segments and _ENCODED_SLASH.search(path):
+        # Starlette's Mount, say, takes /api%2Ftwins for /api/twins: inside the prefix.
+        decoded_inside = _decoded(path)[:len(prefix_segments)] == tuple(prefix_segments)
+        if decoded_inside != sent_inside:
+            return _CHANGES_THE_ROUTE
     if not sent_inside and not any(segment in (".", "..") for segment in sent):
         return None
     try:
@@ -241,15 +247,21 @@ def _route(method: str, path: str, prefix: str) -> _Match | str | None:
         segments = segments[len(prefix_segments):]
     # Each parameter is decoded once, after splitting: an encoded "/" stays inside its value.
     match = _match(method, tuple(map(unquote, segments)))
-    if any(_ENCODED_SLASH.search(segment) for segment in segments):
-        # An application that decodes the path before routing (Starlette, say) splits there;
-        # its empty segments are dropped, as in any path ttguard reads: /twins/t/identities%2F
-        # is /twins/t/identities/ to it, create_twin_identity, not a route to let pass.
-        decoded = tuple(segment for segment in unquote("/".join(segments)).split("/")
-                        if segment)
-        if _match(method, decoded) != match:
-            return "an encoded '/' changes the route"
+    if (any(_ENCODED_SLASH.search(segment) for segment in segments)
+            and _match(method, _decoded("/".join(segments))) != match):
+        return _CHANGES_THE_ROUTE
     return match
+
+
+_CHANGES_THE_ROUTE = "an encoded '/' changes the route"
+
+
+def _decoded(path: str) -> tuple[str, ...]:
+    """The segments of ``path`` as an application that decodes it before routing (Starlette,
+    say) reads them: split at each ``/``, encoded or not; empty ones dropped, as in any path
+    ttguard reads (``/twins/t/identities%2F`` is ``/twins/t/identities/`` to it,
+    create_twin_identity, not a route to let pass)."""
+    return tuple(segment for segment in unquote(path).split("/") if segment)
 
 
 def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
