@@ -7,6 +7,7 @@ what the application receives after the body, and a client that leaves mid-body.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -114,6 +115,24 @@ def run_asgi(app: Any, scope: dict[str, Any],
 def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     return {"type": "http", "http_version": "1.1", "method": method, "path": path,
             "raw_path": path.encode(), "query_string": b"", "headers": headers}
+
+
+def test_a_raw_path_that_holds_the_query_is_read_as_its_path() -> None:
+    # Some transports (httpx's ASGITransport did) send the whole target as raw_path.
+    called: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        called.append(scope)
+
+    scope = {**http_scope("POST", "/twins", []), "raw_path": b"/twins?x=1",
+             "query_string": b"x=1"}
+    sent = run_asgi(GuardMiddleware(app), scope,
+                    [{"type": "http.request", "body": b'{"description": {"A": 1}}',
+                      "more_body": False}])
+    assert sent[0]["status"] == 400
+    assert json.loads(sent[1]["body"])["description"] == (
+        "body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{0,63}$")
+    assert called == []
 
 
 def test_after_the_body_the_application_receives_the_servers_disconnect() -> None:
