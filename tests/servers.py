@@ -52,8 +52,9 @@ def wait_until(condition: Callable[[], bool], *, seconds: float = 30.0) -> bool:
 
 
 @contextlib.contextmanager
-def uvicorn_server(app: Any, *, lifespan: str = "auto") -> Iterator[Running]:
-    """Run ``app`` under uvicorn on 127.0.0.1 in a thread, for the ``with`` block."""
+def uvicorn_server(app: Any, *, lifespan: str = "auto", root_path: str = "") -> Iterator[Running]:
+    """Run ``app`` under uvicorn on 127.0.0.1 in a thread, for the ``with`` block (``root_path``:
+    uvicorn's ``--root-path``)."""
     # IPPROTO_TCP named, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
     # and without it each small response waits 40 ms for a delayed ACK.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -61,7 +62,7 @@ def uvicorn_server(app: Any, *, lifespan: str = "auto") -> Iterator[Running]:
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan=lifespan,  # type: ignore[arg-type]
-                            timeout_graceful_shutdown=2)
+                            timeout_graceful_shutdown=2, root_path=root_path)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()

@@ -235,6 +235,55 @@ def test_an_encoded_slash_into_the_prefix_is_no_way_past_the_guard() -> None:
     assert handled == []
 
 
+def mounted_at_api(guard_inside: bool, prefix: str = "") -> tuple[Starlette, list[bytes]]:
+    """A Starlette app that mounts the API's app at /api, the guard in front of the API's app
+    or of the whole; and the bodies the API's handler got."""
+    handled: list[bytes] = []
+
+    async def create(request: StarletteRequest) -> JSONResponse:
+        handled.append(await request.body())
+        return JSONResponse({}, status_code=201)
+
+    api = Starlette(routes=[Route("/twins", create, methods=["POST"])])
+    if guard_inside:
+        return Starlette(routes=[Mount("/api", app=GuardMiddleware(api, prefix=prefix))]), handled
+    return Starlette(routes=[Mount("/api", app=api)],
+                     middleware=[Middleware(GuardMiddleware, prefix=prefix)]), handled
+
+
+@pytest.mark.parametrize(("guard_inside", "prefix"), [
+    (True, ""),      # the mount names where the API is: root_path
+    (True, "/api"),  # a prefix naming the mount, as such a guard needed before: the same
+    (False, "/api"),  # a guard in front of the mount names it itself
+])
+def test_a_guard_judges_the_path_the_mounted_application_routes(guard_inside: bool,
+                                                                 prefix: str) -> None:
+    app, handled = mounted_at_api(guard_inside, prefix)
+    with uvicorn_server(app) as running:
+        refused = httpx.post(f"{running.url}/api/twins", content=b'{"description": {"A": 1}}')
+        accepted = httpx.post(f"{running.url}/api/twins", content=b'{"description": {"a": 1}}')
+    assert (refused.status_code, refused.json()["description"]) == (
+        400, "body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{0,63}$")
+    assert accepted.status_code == 201
+    assert handled == [b'{"description": {"a": 1}}']
+
+
+def test_a_guard_under_uvicorns_root_path_judges_the_path_after_it() -> None:
+    # uvicorn --root-path /api (behind a proxy that strips /api) puts /api in front of path and
+    # raw_path, and names it in root_path: the application routes /twins.
+    called: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        called.append(scope)
+
+    scope = {**http_scope("POST", "/api/twins", []), "root_path": "/api"}
+    sent = run_asgi(GuardMiddleware(app), scope,
+                    [{"type": "http.request", "body": b'{"description": {"A": 1}}',
+                      "more_body": False}])
+    assert sent[0]["status"] == 400
+    assert called == []
+
+
 def test_an_encoded_slash_in_a_doc_name_means_what_a_plain_one_means() -> None:
     recorder = Recorder()
     twin = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"

@@ -49,6 +49,17 @@ def test_a_path_outside_the_prefix_is_not_found(local_gateway: Running) -> None:
     assert (response.status_code, response.json()["subcode"]) == (404, 404653)
 
 
+def test_under_a_root_path_the_gateway_judges_and_forwards_the_path_after_it() -> None:
+    # uvicorn --root-path /tt, behind a proxy that strips /tt: uvicorn puts /tt back in front of
+    # the path; the application's path is what follows it.
+    with uvicorn_server(create_app("local"), root_path="/tt") as running:
+        accepted = httpx.post(f"{running.url}/twins", content=VALID)
+        refused = httpx.post(f"{running.url}/twins", content=b'{"description": {"Name": 1}}')
+    assert (accepted.status_code, accepted.headers["x-echo-target"]) == (201, "/twins")
+    assert (refused.status_code, refused.json()["subcode"]) == (400, 400589)
+    assert "x-echo-target" not in refused.headers
+
+
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[tuple[Running, Recorder]]:
     recorder = Recorder()

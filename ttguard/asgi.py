@@ -11,7 +11,8 @@ Operations, per HTTP request, in this order:
 1. **Framing**: a request with both ``Content-Length`` and ``Transfer-Encoding`` is
    ``400793 corrupted_request``, whatever its path (RFC 9112 6.1: a server may refuse it, and
    a proxy behind this application might read the body's end elsewhere than this server did).
-2. **Route**: the method and the path as sent (``raw_path``, after ``prefix``), in their
+2. **Route**: the method and the path as sent (``raw_path``, after the path of the mount the
+   application sits in, ``root_path``, and after ``prefix``: :func:`mounted_prefix`), in their
    canonical form (:func:`ttguard.core.routes.canonical_path`: ``/tw%69ns`` and ``/x/../twins``
    are ``/twins``), name an operation, or the request passes through untouched (with
    ``reject_unknown``: ``404 not_found``). So does a request for an operation outside
@@ -63,7 +64,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable, MutableMapping
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from .core import DEFAULT_MAX_BODY, Route, StreamValidator, Subcode, TTError, judge_whole
 from .core import operations as known_operations
@@ -86,6 +87,7 @@ __all__ = [
     "declared_length",
     "encoded_path",
     "internal_error",
+    "mounted_prefix",
     "send_error",
 ]
 
@@ -203,6 +205,34 @@ def encoded_path(scope: Scope) -> str:
         # pass unchecked. A '?' can only begin the query.
         return raw_path.partition(b"?")[0].decode("latin-1")
     return quote(scope["path"], safe="/")
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def mounted_prefix(scope: Scope, prefix: str) -> str:
+    """The path before the API in the request's path as sent: ``prefix`` below the path the
+    application is mounted at (``root_path``), where the request's path holds that path.
+
+    Starlette's ``Mount("/api", app)``, and uvicorn's ``--root-path /api``, keep the whole path
+    in ``path`` and ``raw_path`` and name the mount in ``root_path``; the mounted application
+    routes what follows it (Starlette's ``get_route_path``), so ttguard judges that part too: a
+    guard in front of an application mounted at ``/api`` checks ``/api/twins`` as ``/twins``.
+    A ``prefix`` that already starts with the mount's path is kept as it is (a guard inside
+    such a mount needed one that named it, until this read ``root_path``); a path that does not
+    hold the mount's path is already the application's own.
+    """
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not _under(scope["path"], root_path):
+        return prefix
+    raw_path: bytes | None = scope.get("raw_path")
+    if raw_path is not None and not _under(unquote(encoded_path(scope)), root_path):
+        return prefix
+    below = prefix.strip("/")
+    if below and _under("/" + below, root_path):
+        return prefix
+    return root_path.rstrip("/") + ("/" + below if below else "")
 
 
 def _target(scope: Scope) -> str:
@@ -346,7 +376,9 @@ class _Check:
 class GuardMiddleware:
     """Answers the requests the Trusted Twin server would refuse, as it would; forwards the rest.
 
-    ``prefix`` is the path the API is mounted under (removed before routing); ``max_body`` the
+    ``prefix`` is the path the API is mounted under (removed before routing), below the
+    application's own mount point if it has one (``root_path``: Starlette's ``Mount``,
+    uvicorn's ``--root-path``), which is removed first; ``max_body`` the
     body quota in bytes; ``require_authorization`` refuses a request without an
     ``Authorization`` header; ``operations`` names the operations to check (``None``: all of
     them; a request for any other passes through); ``reject_unknown`` answers a request that
@@ -391,7 +423,8 @@ class GuardMiddleware:
             return
         try:
             check_framing(scope["headers"])
-            route = route_path(scope["method"], encoded_path(scope), prefix=self.prefix)
+            route = route_path(scope["method"], encoded_path(scope),
+                               prefix=mounted_prefix(scope, self.prefix))
             if route is None and self.reject_unknown:
                 raise TTError(Subcode.NOT_FOUND, NOT_FOUND)
         except Exception as failure:

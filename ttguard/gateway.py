@@ -71,6 +71,7 @@ from .asgi import (
     declared_length,
     encoded_path,
     internal_error,
+    mounted_prefix,
     send_error,
 )
 from .core import DEFAULT_MAX_BODY, Subcode, TTError
@@ -167,7 +168,7 @@ class _Forwarder:
                  transport: httpx.AsyncBaseTransport | None,
                  metrics: GuardMetrics | None) -> None:
         self.upstream = httpx.URL(upstream)
-        self.prefix = prefix.rstrip("/").encode("utf-8")
+        self.prefix = prefix
         self.timeout = timeout
         self.transport = transport
         self.metrics = metrics
@@ -193,10 +194,12 @@ class _Forwarder:
         has refused already, unless it lies outside the prefix).
         """
         path = canonical_path(encoded_path(scope)).encode("ascii")
-        if self.prefix:
-            if path != self.prefix and not path.startswith(self.prefix + b"/"):
+        # The prefix the middleware removed: the gateway's, below its own mount point, if any.
+        prefix = mounted_prefix(scope, self.prefix).rstrip("/").encode("utf-8")
+        if prefix:
+            if path != prefix and not path.startswith(prefix + b"/"):
                 return None
-            path = path[len(self.prefix):]
+            path = path[len(prefix):]
         query: bytes = scope.get("query_string", b"")
         base_path = self.upstream.raw_path.split(b"?")[0].rstrip(b"/")
         return self.upstream.copy_with(
