@@ -134,12 +134,23 @@ def test_the_same_request_spelled_another_way_is_the_same_operation(
     (f"/twins/{TWIN}/identities%2F", "an encoded '/' changes the route"),
     (f"/twins/{TWIN}%2F%2Fidentities", "an encoded '/' changes the route"),
     ("/twins%2F", "an encoded '/' changes the route"),
+    # Dot segments that only decoding makes: a reader that decodes, then normalises, goes up.
+    (f"/twins/{TWIN}/identities%2F..%2F..%2F..%2Ftwins", "an encoded '/' changes the route"),
     ("/resolve/RFID%23be744bdc%2Fx", "an encoded '/' changes the route"),
 ])
 def test_an_ambiguous_target_is_the_servers_400(path: str, reason: str) -> None:
     with pytest.raises(TTError) as error:
         route_path("POST" if "identities" in path or "twins" in path else "GET", path)
     assert verdict(error) == (400, 400793, f"Request path is ambiguous: {reason}.")
+
+
+def test_a_doc_name_that_climbs_once_decoded_is_ambiguous() -> None:
+    # As sent, the doc "a/../b.pdf" (which the server's pattern refuses); decoded and
+    # normalised, the doc "b.pdf".
+    with pytest.raises(TTError) as error:
+        route_path("GET", f"/twins/{TWIN}/docs/a%2F..%2Fb.pdf")
+    assert verdict(error) == (400, 400793,
+                              "Request path is ambiguous: an encoded '/' changes the route.")
 
 
 @pytest.mark.parametrize("path", ["/api/../twins", "/x/../api/twins", "/api/x/../../twins"])

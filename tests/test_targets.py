@@ -68,6 +68,7 @@ TARGETS = [
     "/twins/%zz", "/twins/a|b", "/twins/%7Bx%7D", "/twins/caf%C3%A9", "/twins/a%20b",
     "/twins/~user", "/twins/a+b", "/twins/a'b", "/twins/%00", "/twins/a%2fb%2F",
     f"{LEDGER}%2F", f"/twins/{TWIN}/identities%2F", f"/twins/{TWIN}%2F%2Fledgers/personal",
+    f"/twins/{TWIN}/identities%2F..%2F..%2F..%2Ftwins",
 ]
 
 

@@ -15,8 +15,8 @@ Where readers of the same target may disagree, and a guess could let a request p
 the target is refused with ``400793 corrupted_request`` (:data:`AMBIGUOUS`): a ``;`` path
 parameter, a ``#`` or ``\\`` in the path, an encoded dot segment (``%2E%2E``), a ``..`` that
 climbs above the root or across the mount prefix, an encoded ``/`` that names another operation
-(or other parameters) once decoded than kept inside its segment, or that leads into or out of
-the mount prefix once decoded, a target that is no path.
+(or other parameters) once decoded, and the path then read as above, than kept inside its
+segment, or that leads into or out of the mount prefix once decoded, a target that is no path.
 
 The route table is built once, on first use, from the catalogue's operations: a tree of path
 segments per method, where a literal segment is tried before a ``{parameter}`` (so
@@ -257,11 +257,20 @@ _CHANGES_THE_ROUTE = "an encoded '/' changes the route"
 
 
 def _decoded(path: str) -> tuple[str, ...]:
-    """The segments of ``path`` as an application that decodes it before routing (Starlette,
-    say) reads them: split at each ``/``, encoded or not; empty ones dropped, as in any path
-    ttguard reads (``/twins/t/identities%2F`` is ``/twins/t/identities/`` to it,
-    create_twin_identity, not a route to let pass)."""
-    return tuple(segment for segment in unquote(path).split("/") if segment)
+    """The segments of ``path`` as a reader that decodes it before routing reads them (Starlette,
+    say, or a proxy that decodes and then normalises, as nginx does before it forwards a URI):
+    split at each ``/``, encoded or not; then empty and dot segments removed, as in any path
+    ttguard reads. ``/twins/t/identities%2F`` is ``/twins/t/identities/`` to it,
+    create_twin_identity, and ``/twins/t/identities%2F..%2F..%2Ftwins`` is ``/twins``,
+    create_twin: not routes to let pass."""
+    kept: list[str] = []
+    for segment in unquote(path).split("/"):
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment not in ("", "."):
+            kept.append(segment)
+    return tuple(kept)
 
 
 def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
