@@ -53,6 +53,8 @@ _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _ENCODED_SLASH = re.compile(r"%2[Ff]")
 _ABSOLUTE_FORM = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _NOT_IN_A_PATH = {";": "a ';' parameter", "#": "a '#' in the path", "\\": "a backslash"}
+#: Why a path whose decoded reading (:func:`_decoded`) routes elsewhere is ambiguous.
+_CHANGES_THE_ROUTE = "an encoded '/' changes the route"
 
 
 class Route(NamedTuple):
@@ -253,15 +255,12 @@ def _route(method: str, path: str, prefix: str) -> _Match | str | None:
     return match
 
 
-_CHANGES_THE_ROUTE = "an encoded '/' changes the route"
-
-
 def _decoded(path: str) -> tuple[str, ...]:
     """The segments of ``path`` as a reader that decodes it before routing reads them (Starlette,
     say, or a proxy that decodes and then normalises, as nginx does before it forwards a URI):
     split at each ``/``, encoded or not; then empty and dot segments removed, as in any path
     ttguard reads. ``/twins/t/identities%2F`` is ``/twins/t/identities/`` to it,
-    create_twin_identity, and ``/twins/t/identities%2F..%2F..%2Ftwins`` is ``/twins``,
+    create_twin_identity, and ``/twins/t/identities%2F..%2F..%2F..%2Ftwins`` is ``/twins``,
     create_twin: not routes to let pass."""
     kept: list[str] = []
     for segment in unquote(path).split("/"):
