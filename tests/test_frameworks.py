@@ -281,6 +281,8 @@ def test_a_guard_under_uvicorns_root_path_judges_the_path_after_it() -> None:
                     [{"type": "http.request", "body": b'{"description": {"A": 1}}',
                       "more_body": False}])
     assert sent[0]["status"] == 400
+    assert json.loads(sent[1]["body"])["description"] == (
+        "body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{0,63}$")
     assert called == []
 
 
