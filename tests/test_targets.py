@@ -217,7 +217,8 @@ def test_the_findings_of_the_issue_are_refused(application: tuple[Running, Handl
     assert handled.calls == []
 
 
-SEGMENT_SPELLINGS = st.sampled_from(["plain", "upper", "encoded", "dotted", "doubled"])
+SEGMENT_SPELLINGS = st.sampled_from(["plain", "upper", "encoded", "dotted", "doubled",
+                                     "slashed", "climbing"])
 
 
 def spelled(segment: str, how: str, draw_index: int) -> str:
@@ -230,6 +231,10 @@ def spelled(segment: str, how: str, draw_index: int) -> str:
         return f"x/../{segment}/."
     if how == "doubled":
         return f"/{segment}"
+    if how == "slashed":  # an encoded '/' after it: an empty segment once decoded
+        return f"{segment}%2F"
+    if how == "climbing":  # a dot segment that only decoding makes
+        return f"x%2F..%2F{segment}"
     return segment
 
 
