@@ -117,15 +117,14 @@ def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> di
             "raw_path": path.encode(), "query_string": b"", "headers": headers}
 
 
-def test_a_raw_path_that_holds_the_query_is_read_as_its_path() -> None:
-    # Some transports (httpx's ASGITransport did) send the whole target as raw_path.
+def assert_create_twin_refused_before_the_app(scope: dict[str, Any]) -> None:
+    """A create_twin body with a bad key, sent with ``scope``, is refused and never reaches the
+    application behind the guard."""
     called: list[dict[str, Any]] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         called.append(scope)
 
-    scope = {**http_scope("POST", "/twins", []), "raw_path": b"/twins?x=1",
-             "query_string": b"x=1"}
     sent = run_asgi(GuardMiddleware(app), scope,
                     [{"type": "http.request", "body": b'{"description": {"A": 1}}',
                       "more_body": False}])
@@ -133,6 +132,12 @@ def test_a_raw_path_that_holds_the_query_is_read_as_its_path() -> None:
     assert json.loads(sent[1]["body"])["description"] == (
         "body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{0,63}$")
     assert called == []
+
+
+def test_a_raw_path_that_holds_the_query_is_read_as_its_path() -> None:
+    # Some transports (httpx's ASGITransport did) send the whole target as raw_path.
+    assert_create_twin_refused_before_the_app(
+        {**http_scope("POST", "/twins", []), "raw_path": b"/twins?x=1", "query_string": b"x=1"})
 
 
 def test_after_the_body_the_application_receives_the_servers_disconnect() -> None:
@@ -195,16 +200,21 @@ def test_an_encoded_slash_that_changes_the_route_once_decoded_is_refused() -> No
     assert recorder.requests == []
 
 
+def recording(handled: list[bytes]) -> Any:
+    """An endpoint that keeps the body it gets in ``handled`` and answers 201."""
+
+    async def endpoint(request: StarletteRequest) -> JSONResponse:
+        handled.append(await request.body())
+        return JSONResponse({}, status_code=201)
+
+    return endpoint
+
+
 def test_a_trailing_encoded_slash_is_no_way_past_the_guard() -> None:
     # An application whose route ends in "/" takes .../identities%2F, decoded, for that route:
     # ttguard, which drops the empty segment as in any path, must not let it pass unchecked.
     handled: list[bytes] = []
-
-    async def create_identity(request: StarletteRequest) -> JSONResponse:
-        handled.append(await request.body())
-        return JSONResponse({}, status_code=201)
-
-    app = Starlette(routes=[Route("/twins/{twin}/identities/", create_identity,
+    app = Starlette(routes=[Route("/twins/{twin}/identities/", recording(handled),
                                   methods=["POST"])],
                     middleware=[Middleware(GuardMiddleware)])
     with uvicorn_server(app) as running:
@@ -215,36 +225,11 @@ def test_a_trailing_encoded_slash_is_no_way_past_the_guard() -> None:
     assert handled == []
 
 
-def test_an_encoded_slash_into_the_prefix_is_no_way_past_the_guard() -> None:
-    # Starlette decodes /api%2Ftwins to /api/twins, which its Mount takes for the API's
-    # /twins: a path that is outside the prefix only as sent must not pass unchecked.
-    handled: list[bytes] = []
-
-    async def create(request: StarletteRequest) -> JSONResponse:
-        handled.append(await request.body())
-        return JSONResponse({}, status_code=201)
-
-    api = Starlette(routes=[Route("/twins", create, methods=["POST"])])
-    app = Starlette(routes=[Mount("/api", app=api)],
-                    middleware=[Middleware(GuardMiddleware, prefix="/api")])
-    with uvicorn_server(app) as running:
-        response = httpx.post(f"{running.url}/api%2Ftwins",
-                              content=b'{"description": {"Bad Key": 1}}')
-    assert (response.status_code, response.json()["subcode"], response.json()["description"]) \
-        == (400, 400793, "Request path is ambiguous: an encoded '/' changes the route.")
-    assert handled == []
-
-
 def mounted_at_api(guard_inside: bool, prefix: str = "") -> tuple[Starlette, list[bytes]]:
     """A Starlette app that mounts the API's app at /api, the guard in front of the API's app
     or of the whole; and the bodies the API's handler got."""
     handled: list[bytes] = []
-
-    async def create(request: StarletteRequest) -> JSONResponse:
-        handled.append(await request.body())
-        return JSONResponse({}, status_code=201)
-
-    api = Starlette(routes=[Route("/twins", create, methods=["POST"])])
+    api = Starlette(routes=[Route("/twins", recording(handled), methods=["POST"])])
     if guard_inside:
         return Starlette(routes=[Mount("/api", app=GuardMiddleware(api, prefix=prefix))]), handled
     return Starlette(routes=[Mount("/api", app=api)],
@@ -268,22 +253,23 @@ def test_a_guard_judges_the_path_the_mounted_application_routes(guard_inside: bo
     assert handled == [b'{"description": {"a": 1}}']
 
 
+def test_an_encoded_slash_into_the_prefix_is_no_way_past_the_guard() -> None:
+    # Starlette decodes /api%2Ftwins to /api/twins, which its Mount takes for the API's
+    # /twins: a path that is outside the prefix only as sent must not pass unchecked.
+    app, handled = mounted_at_api(guard_inside=False, prefix="/api")
+    with uvicorn_server(app) as running:
+        response = httpx.post(f"{running.url}/api%2Ftwins",
+                              content=b'{"description": {"Bad Key": 1}}')
+    assert (response.status_code, response.json()["subcode"], response.json()["description"]) \
+        == (400, 400793, "Request path is ambiguous: an encoded '/' changes the route.")
+    assert handled == []
+
+
 def test_a_guard_under_uvicorns_root_path_judges_the_path_after_it() -> None:
     # uvicorn --root-path /api (behind a proxy that strips /api) puts /api in front of path and
     # raw_path, and names it in root_path: the application routes /twins.
-    called: list[dict[str, Any]] = []
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        called.append(scope)
-
-    scope = {**http_scope("POST", "/api/twins", []), "root_path": "/api"}
-    sent = run_asgi(GuardMiddleware(app), scope,
-                    [{"type": "http.request", "body": b'{"description": {"A": 1}}',
-                      "more_body": False}])
-    assert sent[0]["status"] == 400
-    assert json.loads(sent[1]["body"])["description"] == (
-        "body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{0,63}$")
-    assert called == []
+    assert_create_twin_refused_before_the_app(
+        {**http_scope("POST", "/api/twins", []), "root_path": "/api"})
 
 
 def test_an_encoded_slash_in_a_doc_name_means_what_a_plain_one_means() -> None:
