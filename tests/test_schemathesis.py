@@ -46,6 +46,17 @@ def test_under_a_prefix_the_documents_server_is_the_prefix() -> None:
     assert forwarded.headers["x-echo-target"] == "/whoami"
 
 
+def test_under_a_root_path_the_document_and_its_server_are_below_it() -> None:
+    # uvicorn --root-path /tt, behind a proxy that strips /tt: uvicorn puts /tt back in front of
+    # the path, and the client's links must hold it.
+    with uvicorn_server(create_app("local", prefix="/api", openapi=True),
+                        root_path="/tt") as running:
+        document = httpx.get(f"{running.url}/openapi.json").json()
+        forwarded = httpx.get(f"{running.url}/api/whoami")
+    assert document["servers"] == [{"url": "/tt/api"}]
+    assert forwarded.headers["x-echo-target"] == "/whoami"
+
+
 def test_schemathesis_finds_nothing(gateway: Running) -> None:
     report = run(gateway.url, examples=EXAMPLES)
     assert report.findings == [], report.summary()

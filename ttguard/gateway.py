@@ -36,7 +36,8 @@ Forwarding:
 
 With ``openapi=True`` (``ttguard serve --openapi``) the gateway also answers ``GET /openapi.json``
 itself with the catalogue as an OpenAPI 3.1 document (:mod:`ttguard.openapi`), whose server is
-the gateway's ``prefix``, for clients and fuzzers to read.
+the gateway's ``prefix``, for clients and fuzzers to read. Under uvicorn's ``--root-path`` both
+are below it: the document at ``<root-path>/openapi.json``, its server ``<root-path><prefix>``.
 
 ``create_local_echo_upstream()`` is a **demo** stand-in for the API, for machines without
 internet (``--upstream local``): it runs in-process and answers every request with the bytes it
@@ -46,6 +47,7 @@ received.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -294,22 +296,41 @@ def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_B
 
 
 class _OpenAPI:
-    """Answers ``GET /openapi.json`` with the catalogue as OpenAPI 3.1, served under ``prefix``;
-    hands every other request on."""
+    """Answers ``GET /openapi.json``, below the application's mount point if it has one
+    (``root_path``, uvicorn's ``--root-path``), with the catalogue as OpenAPI 3.1, whose server
+    is where the guard finds the API (:func:`~ttguard.asgi.mounted_prefix`); hands every other
+    request on."""
 
     def __init__(self, app: ASGIApp, prefix: str) -> None:
         self.app = app
-        self.document = json.dumps(openapi_document(prefix.rstrip("/") or "/")).encode("ascii")
+        self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] != "/openapi.json" or scope["method"] not in ("GET", "HEAD"):
+        if _below_mount(scope) != "/openapi.json" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        document = _document(mounted_prefix(scope, self.prefix).rstrip("/") or "/")
         headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(self.document)).encode("ascii"))]
+                   (b"content-length", str(len(document)).encode("ascii"))]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        body = b"" if scope["method"] == "HEAD" else self.document
+        body = b"" if scope["method"] == "HEAD" else document
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _below_mount(scope: Scope) -> str:
+    """The request's path after the path the application is mounted at, as Starlette's
+    ``get_route_path`` reads it: uvicorn puts its ``--root-path`` in front of ``path``."""
+    path: str = scope["path"]
+    root_path = scope.get("root_path", "").rstrip("/")
+    if root_path and path.startswith(root_path) and path[len(root_path):][:1] in ("", "/"):
+        return path[len(root_path):] or "/"
+    return path
+
+
+@functools.lru_cache(maxsize=16)
+def _document(server: str) -> bytes:
+    """The OpenAPI document for the API served at ``server``, as sent: one per mount point."""
+    return json.dumps(openapi_document(server)).encode("ascii")
 
 
 class _Gateway:
