@@ -97,6 +97,23 @@ def test_fastapi_path_parameters_are_checked_before_the_route() -> None:
     assert good.json() == {"twin": TWIN}
 
 
+def test_a_head_is_checked_as_the_get_starlette_answers_it_with() -> None:
+    # Starlette runs a GET route's handler for a HEAD: its parameters are checked as a GET's.
+    handled: list[str] = []
+
+    async def get_twin(request: StarletteRequest) -> JSONResponse:
+        handled.append(request.path_params["twin"])
+        return JSONResponse({})
+
+    app = Starlette(routes=[Route("/twins/{twin}", get_twin, methods=["GET"])],
+                    middleware=[Middleware(GuardMiddleware)])
+    with uvicorn_server(app) as running:
+        bad = httpx.head(f"{running.url}/twins/pump-7")
+        good = httpx.head(f"{running.url}/twins/{TWIN}")
+    assert (bad.status_code, good.status_code, handled) == (400, 200, [TWIN])
+    assert bad.content == b""  # a HEAD's answer has no body, the server's error's included
+
+
 def run_asgi(app: Any, scope: dict[str, Any],
              incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Call ``app`` with ``incoming`` as its messages; return what it sent."""

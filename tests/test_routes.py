@@ -194,6 +194,11 @@ def test_methods_are_case_insensitive() -> None:
     assert resolve("post", "/twins") == Route("create_twin", {})
 
 
+def test_a_head_is_routed_as_a_get() -> None:
+    assert resolve("HEAD", "/twins/t") == Route("get_twin", {"twin": "t"})
+    assert resolve("head", "/token/refresh") is None  # a POST only: no GET to stand for
+
+
 @pytest.mark.parametrize(("method", "path"), [
     ("PUT", "/twins"), ("GET", "/nothing"), ("GET", "/twins/t/unknown"), ("POST", "/twins/t"),
     ("GET", ""),

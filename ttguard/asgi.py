@@ -11,10 +11,11 @@ Operations, per HTTP request, in this order:
 1. **Framing**: a request with both ``Content-Length`` and ``Transfer-Encoding`` is
    ``400793 corrupted_request``, whatever its path (RFC 9112 6.1: a server may refuse it, and
    a proxy behind this application might read the body's end elsewhere than this server did).
-2. **Route**: the method and the path as sent (``raw_path``, after the path of the mount the
-   application sits in, ``root_path``, and after ``prefix``: :func:`mounted_prefix`), in their
-   canonical form (:func:`ttguard.core.routes.canonical_path`: ``/tw%69ns`` and ``/x/../twins``
-   are ``/twins``), name an operation, or the request passes through untouched (with
+2. **Route**: the method (a ``HEAD`` as a ``GET``) and the path as sent (``raw_path``, after
+   the path of the mount the application sits in, ``root_path``, and after ``prefix``:
+   :func:`mounted_prefix`), in their canonical form
+   (:func:`ttguard.core.routes.canonical_path`: ``/tw%69ns`` and ``/x/../twins`` are
+   ``/twins``), name an operation, or the request passes through untouched (with
    ``reject_unknown``: ``404 not_found``). So does a request for an operation outside
    ``operations``. A target that readers may take for different operations is
    ``400793 corrupted_request``.

@@ -9,7 +9,9 @@ way is judged as that one request:
 * dot segments are removed (``/x/../twins`` is ``/twins``, RFC 3986 5.2.4), and so are empty
   ones (``/twins//t`` is ``/twins/t``, as a proxy that merges slashes reads it);
 * literal segments match whatever their case (``/TWINS`` names ``create_twin``): checking a
-  request the server might not route never refuses one it accepts.
+  request the server might not route never refuses one it accepts;
+* a ``HEAD`` is routed as a ``GET``: it is one without the answer's body (RFC 9110 9.3.2), and
+  frameworks such as Starlette run the ``GET``'s handler for it.
 
 Where readers of the same target may disagree, and a guess could let a request past the check,
 the target is refused with ``400793 corrupted_request`` (:data:`AMBIGUOUS`): a ``;`` path
@@ -53,6 +55,9 @@ _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _ENCODED_SLASH = re.compile(r"%2[Ff]")
 _ABSOLUTE_FORM = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _NOT_IN_A_PATH = {";": "a ';' parameter", "#": "a '#' in the path", "\\": "a backslash"}
+#: Methods routed as another's: Starlette, say, answers a HEAD with the GET's handler, minus
+#: the body, so a HEAD with bad parameters would reach a handler unchecked.
+_ROUTED_AS = {"HEAD": "GET"}
 #: Why a path whose decoded reading (:func:`_decoded`) routes elsewhere is ambiguous.
 _CHANGES_THE_ROUTE = "an encoded '/' changes the route"
 
@@ -212,7 +217,8 @@ def route_path(method: str, path: str, *, prefix: str = "") -> Route | None:
     or an encoded ``/`` once decoded, that leads into or out of it is ambiguous, and a path
     outside it either way with no dot segment is none of ttguard's business, ambiguous or not.
     """
-    routed = _route(method.upper(), path, prefix)
+    method = method.upper()
+    routed = _route(_ROUTED_AS.get(method, method), path, prefix)
     if isinstance(routed, str):
         raise _ambiguous(routed)
     return None if routed is None else Route(routed[0], dict(routed[1]))
@@ -280,6 +286,7 @@ def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
 
     ``path`` may be a full URL and may carry a query string and a fragment; ``prefix`` is a
     path under which the API is mounted (a gateway's ``/tt``, say), removed before matching.
+    ``method`` is read in any case, and a ``HEAD`` as the ``GET`` it stands for.
     The path is judged in its canonical form (:func:`canonical_path`); an ambiguous one raises
     the ``400793`` :class:`~ttguard.TTError`.
     """
