@@ -282,6 +282,39 @@ def test_report_only_middleware_hands_messages_on_as_they_come() -> None:
     assert seen == messages
 
 
+@pytest.mark.parametrize(("headers", "reported"), [
+    ([], True),  # no body: the verdict needs none
+    ([(b"content-length", b"0")], True),
+    ([(b"content-length", b"2")], False),  # a body nobody read: its verdict is unknown
+    ([(b"transfer-encoding", b"chunked")], False),
+])
+def test_report_only_judges_a_request_whose_body_the_application_never_reads(
+        caplog: pytest.LogCaptureFixture, headers: list[tuple[bytes, bytes]],
+        reported: bool) -> None:
+    # A GET handler reads no body; enforcing, the guard refuses this one for its path.
+    caplog.set_level(logging.INFO, logger="ttguard")
+    answered: list[int] = []
+
+    async def get_handler(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("nobody reads the body")
+
+    async def send(message: dict[str, Any]) -> None:
+        answered.extend([message["status"]] if "status" in message else [])
+
+    scope = {"type": "http", "method": "GET", "path": "/twins/pump-7",
+             "raw_path": b"/twins/pump-7", "query_string": b"", "headers": headers}
+    asyncio.run(GuardMiddleware(get_handler, report_only=True)(scope, receive, send))
+    logged = [record.getMessage() for record in caplog.records if record.name == "ttguard"]
+    assert answered == [200]
+    assert logged == (["GET /twins/{twin} refused (report only: forwarded): 400589 "
+                       "path::twin: value is not a valid uuid"]
+                      if reported else [])
+
+
 # -- logs ---------------------------------------------------------------------------------------
 
 

@@ -352,6 +352,15 @@ class _Check:
         if self._timed:
             self.seconds += perf_counter() - started
 
+    def settle_unread(self, headers: Headers) -> None:
+        """Judge a request whose body nobody read, if it has none: a ``Content-Length`` of 0,
+        or neither a length nor a ``Transfer-Encoding`` (RFC 9112 6.3). A ``GET`` handler
+        reads no body, and its request's verdict (a bad path parameter, say) needs none."""
+        if self.done or self._length not in (None, 0) or (
+                self._length is None and any(name == b"transfer-encoding" for name, _ in headers)):
+            return
+        self.feed({"type": "http.request", "body": b"", "more_body": False})
+
     def _judge_whole(self, body: bytes) -> None:
         judged = judge_whole(body, self.operation, max_body=self._max_body,
                              path_params=self._route.path_params, query=self._query)
@@ -387,7 +396,8 @@ class GuardMiddleware:
 
     ``report_only`` decides but does not block: every request goes on as if ttguard were
     absent (the same messages, as they arrive; the body is checked as the application reads
-    it), and each refusal is only logged. ``reporter`` (a :class:`ttguard.report.Reporter`)
+    it, and a request without a body once the application is done), and each refusal is only
+    logged. ``reporter`` (a :class:`ttguard.report.Reporter`)
     records each disagreement between a verdict and the application's answer (a gateway's
     upstream: the server's); ``metrics`` (a :class:`ttguard.metrics.GuardMetrics`) counts
     verdicts and disagreements. Every refused request is logged on the ``ttguard`` logger.
@@ -483,7 +493,8 @@ class GuardMiddleware:
         try:
             await self.app(scope, receive_and_check, send if watcher is None else watcher.send)
         finally:
-            if check.done:  # an application that left the body unread leaves no verdict
+            check.settle_unread(scope["headers"])
+            if check.done:  # an application that left a body unread leaves no verdict
                 self._account(scope, check, watcher)
 
     def _watcher(self, send: Send) -> _AnswerWatcher | None:
