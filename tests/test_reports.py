@@ -22,6 +22,11 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from benchmarks.load import subprocess_server
 from tests.conftest import cyclic_garbage
@@ -282,14 +287,16 @@ def test_report_only_middleware_hands_messages_on_as_they_come() -> None:
     assert seen == messages
 
 
-@pytest.mark.parametrize(("headers", "reported"), [
-    ([], True),  # no body: the verdict needs none
-    ([(b"content-length", b"0")], True),
-    ([(b"content-length", b"2")], False),  # a body nobody read: its verdict is unknown
-    ([(b"transfer-encoding", b"chunked")], False),
+@pytest.mark.parametrize(("version", "headers", "reported"), [
+    ("1.1", [], True),  # no body: the verdict needs none
+    ("1.1", [(b"content-length", b"0")], True),
+    ("1.1", [(b"content-length", b"2")], False),  # a body nobody read: its verdict is unknown
+    ("1.1", [(b"transfer-encoding", b"chunked")], False),
+    ("2", [], False),  # an HTTP/2 body needs no length
+    ("2", [(b"content-length", b"0")], True),
 ])
 def test_report_only_judges_a_request_whose_body_the_application_never_reads(
-        caplog: pytest.LogCaptureFixture, headers: list[tuple[bytes, bytes]],
+        caplog: pytest.LogCaptureFixture, version: str, headers: list[tuple[bytes, bytes]],
         reported: bool) -> None:
     # A GET handler reads no body; enforcing, the guard refuses this one for its path.
     caplog.set_level(logging.INFO, logger="ttguard")
@@ -305,7 +312,7 @@ def test_report_only_judges_a_request_whose_body_the_application_never_reads(
     async def send(message: dict[str, Any]) -> None:
         answered.extend([message["status"]] if "status" in message else [])
 
-    scope = {"type": "http", "method": "GET", "path": "/twins/pump-7",
+    scope = {"type": "http", "http_version": version, "method": "GET", "path": "/twins/pump-7",
              "raw_path": b"/twins/pump-7", "query_string": b"", "headers": headers}
     asyncio.run(GuardMiddleware(get_handler, report_only=True)(scope, receive, send))
     logged = [record.getMessage() for record in caplog.records if record.name == "ttguard"]
@@ -313,6 +320,24 @@ def test_report_only_judges_a_request_whose_body_the_application_never_reads(
     assert logged == (["GET /twins/{twin} refused (report only: forwarded): 400589 "
                        "path::twin: value is not a valid uuid"]
                       if reported else [])
+
+
+def test_report_only_reports_the_get_a_starlette_handler_answers(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="ttguard")
+
+    async def get_twin(request: Request) -> JSONResponse:
+        return JSONResponse({"twin": request.path_params["twin"]})
+
+    app = Starlette(routes=[Route("/twins/{twin}", get_twin)],
+                    middleware=[Middleware(GuardMiddleware, report_only=True)])
+    with uvicorn_server(app) as running:
+        response = httpx.get(f"{running.url}/twins/pump-7")
+    logged = [record.getMessage() for record in caplog.records
+              if record.name == "ttguard" and record.thread == running.thread]
+    assert (response.status_code, response.json()) == (200, {"twin": "pump-7"})
+    assert logged == ["GET /twins/{twin} refused (report only: forwarded): 400589 "
+                      "path::twin: value is not a valid uuid"]
 
 
 # -- logs ---------------------------------------------------------------------------------------

@@ -352,12 +352,14 @@ class _Check:
         if self._timed:
             self.seconds += perf_counter() - started
 
-    def settle_unread(self, headers: Headers) -> None:
+    def settle_unread(self, scope: Scope) -> None:
         """Judge a request whose body nobody read, if it has none: a ``Content-Length`` of 0,
-        or neither a length nor a ``Transfer-Encoding`` (RFC 9112 6.3). A ``GET`` handler
-        reads no body, and its request's verdict (a bad path parameter, say) needs none."""
-        if self.done or self._length not in (None, 0) or (
-                self._length is None and any(name == b"transfer-encoding" for name, _ in headers)):
+        or in HTTP/1 neither a length nor a ``Transfer-Encoding`` (RFC 9112 6.3; an HTTP/2
+        body needs no length). A ``GET`` handler reads no body, and its request's verdict (a
+        bad path parameter, say) needs none."""
+        if self.done or (self._length != 0 and (
+                self._length is not None or scope.get("http_version") not in ("1.0", "1.1")
+                or any(name == b"transfer-encoding" for name, _ in scope["headers"]))):
             return
         self.feed({"type": "http.request", "body": b"", "more_body": False})
 
@@ -493,7 +495,7 @@ class GuardMiddleware:
         try:
             await self.app(scope, receive_and_check, send if watcher is None else watcher.send)
         finally:
-            check.settle_unread(scope["headers"])
+            check.settle_unread(scope)
             if check.done:  # an application that left a body unread leaves no verdict
                 self._account(scope, check, watcher)
 
