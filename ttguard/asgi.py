@@ -357,11 +357,13 @@ class _Check:
         or in HTTP/1 neither a length nor a ``Transfer-Encoding`` (RFC 9112 6.3; an HTTP/2
         body needs no length). A ``GET`` handler reads no body, and its request's verdict (a
         bad path parameter, say) needs none."""
-        if self.done or (self._length != 0 and (
-                self._length is not None or scope.get("http_version") not in ("1.0", "1.1")
-                or any(name == b"transfer-encoding" for name, _ in scope["headers"]))):
+        if self.done:
             return
-        self.feed({"type": "http.request", "body": b"", "more_body": False})
+        bodiless = self._length == 0 or (
+            self._length is None and scope.get("http_version") in ("1.0", "1.1")
+            and not any(name == b"transfer-encoding" for name, _ in scope["headers"]))
+        if bodiless:
+            self.feed({"type": "http.request", "body": b"", "more_body": False})
 
     def _judge_whole(self, body: bytes) -> None:
         judged = judge_whole(body, self.operation, max_body=self._max_body,
