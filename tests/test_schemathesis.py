@@ -6,6 +6,7 @@ judged, and how a negative case that is accepted gets explained: tests/schemathe
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
@@ -55,6 +56,26 @@ def test_under_a_root_path_the_document_and_its_server_are_below_it() -> None:
         forwarded = httpx.get(f"{running.url}/api/whoami")
     assert document["servers"] == [{"url": "/tt/api"}]
     assert forwarded.headers["x-echo-target"] == "/whoami"
+
+
+def test_documents_for_many_mount_points_keep_no_more_memory_than_a_few() -> None:
+    # A root_path taken from a request header (a proxy-headers middleware, say) must not make
+    # the gateway keep a document for each value a client sends.
+    cached = openapi_document.cache_info().currsize
+    app = create_app("local", openapi=True)
+    for index in range(50):
+        scope = {"type": "http", "method": "GET", "path": f"/m{index}/openapi.json",
+                 "root_path": f"/m{index}", "headers": []}
+        asyncio.run(app(scope, _nothing_received, _discarded))
+    assert openapi_document.cache_info().currsize <= cached + 1
+
+
+async def _nothing_received() -> dict[str, object]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _discarded(message: object) -> None:
+    pass
 
 
 def test_schemathesis_finds_nothing(gateway: Running) -> None:

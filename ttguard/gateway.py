@@ -329,8 +329,10 @@ def _below_mount(scope: Scope) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _document(server: str) -> bytes:
-    """The OpenAPI document for the API served at ``server``, as sent: one per mount point."""
-    return json.dumps(openapi_document(server)).encode("ascii")
+    """The OpenAPI document for the API served at ``server``, as sent: a few mount points'
+    kept. The catalogue's document is made once, for any server: ``openapi_document()`` keeps
+    one for each, and an ASGI server's ``root_path`` may come from a request's header."""
+    return json.dumps({**openapi_document(), "servers": [{"url": server}]}).encode("ascii")
 
 
 class _Gateway:
