@@ -306,7 +306,9 @@ class _OpenAPI:
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if _below_mount(scope) != "/openapi.json" or scope["method"] not in ("GET", "HEAD"):
+        # mounted_prefix() with no prefix: the application's own mount point, if any.
+        if (scope["path"] != mounted_prefix(scope, "") + "/openapi.json"
+                or scope["method"] not in ("GET", "HEAD")):
             await self.app(scope, receive, send)
             return
         document = _document(mounted_prefix(scope, self.prefix).rstrip("/") or "/")
@@ -315,16 +317,6 @@ class _OpenAPI:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         body = b"" if scope["method"] == "HEAD" else document
         await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-def _below_mount(scope: Scope) -> str:
-    """The request's path after the path the application is mounted at, as Starlette's
-    ``get_route_path`` reads it: uvicorn puts its ``--root-path`` in front of ``path``."""
-    path: str = scope["path"]
-    root_path = scope.get("root_path", "").rstrip("/")
-    if root_path and path.startswith(root_path) and path[len(root_path):][:1] in ("", "/"):
-        return path[len(root_path):] or "/"
-    return path
 
 
 @functools.lru_cache(maxsize=16)
