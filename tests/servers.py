@@ -6,6 +6,7 @@ its ``with`` block ends.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -74,6 +75,22 @@ def uvicorn_server(app: Any, *, lifespan: str = "auto", root_path: str = "") -> 
         server.should_exit = True
         thread.join(10)
         listener.close()
+
+
+def run_asgi(app: Any, scope: dict[str, Any],
+             incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Call ``app`` with ``incoming`` as its messages; return what it sent. For the ASGI
+    contract on the message level, where a real server cannot choose the messages."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
 
 
 async def read_body(receive: Any) -> bytes | None:

@@ -6,7 +6,6 @@ what the application receives after the body, and a client that leaves mid-body.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +19,7 @@ from starlette.requests import Request as StarletteRequest
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from tests.servers import Recorder, uvicorn_server
+from tests.servers import Recorder, run_asgi, uvicorn_server
 from ttguard.asgi import GuardMiddleware
 
 TWIN = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
@@ -112,21 +111,6 @@ def test_a_head_is_checked_as_the_get_starlette_answers_it_with() -> None:
         good = httpx.head(f"{running.url}/twins/{TWIN}")
     assert (bad.status_code, good.status_code, handled) == (400, 200, [TWIN])
     assert bad.content == b""  # a HEAD's answer has no body, the server's error's included
-
-
-def run_asgi(app: Any, scope: dict[str, Any],
-             incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Call ``app`` with ``incoming`` as its messages; return what it sent."""
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    return sent
 
 
 def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
@@ -234,9 +218,16 @@ def test_a_trailing_encoded_slash_is_no_way_past_the_guard() -> None:
     app = Starlette(routes=[Route("/twins/{twin}/identities/", recording(handled),
                                   methods=["POST"])],
                     middleware=[Middleware(GuardMiddleware)])
+    assert_route_change_refused(app, handled, f"/twins/{TWIN}/identities%2F",
+                                b'{"identities": {"no hash": {}}}')
+
+
+def assert_route_change_refused(app: Starlette, handled: list[bytes], target: str,
+                                body: bytes) -> None:
+    """``body`` POSTed to ``target`` under uvicorn is refused as a target whose encoded '/'
+    changes the route, and the application's handler gets nothing."""
     with uvicorn_server(app) as running:
-        response = httpx.post(f"{running.url}/twins/{TWIN}/identities%2F",
-                              content=b'{"identities": {"no hash": {}}}')
+        response = httpx.post(f"{running.url}{target}", content=body)
     assert (response.status_code, response.json()["subcode"], response.json()["description"]) \
         == (400, 400793, "Request path is ambiguous: an encoded '/' changes the route.")
     assert handled == []
@@ -274,12 +265,7 @@ def test_an_encoded_slash_into_the_prefix_is_no_way_past_the_guard() -> None:
     # Starlette decodes /api%2Ftwins to /api/twins, which its Mount takes for the API's
     # /twins: a path that is outside the prefix only as sent must not pass unchecked.
     app, handled = mounted_at_api(guard_inside=False, prefix="/api")
-    with uvicorn_server(app) as running:
-        response = httpx.post(f"{running.url}/api%2Ftwins",
-                              content=b'{"description": {"Bad Key": 1}}')
-    assert (response.status_code, response.json()["subcode"], response.json()["description"]) \
-        == (400, 400793, "Request path is ambiguous: an encoded '/' changes the route.")
-    assert handled == []
+    assert_route_change_refused(app, handled, "/api%2Ftwins", b'{"description": {"Bad Key": 1}}')
 
 
 def test_a_guard_under_uvicorns_root_path_judges_the_path_after_it() -> None:

@@ -6,14 +6,13 @@ judged, and how a negative case that is accepted gets explained: tests/schemathe
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.schemathesis_run import run
-from tests.servers import Running, uvicorn_server
+from tests.servers import Running, run_asgi, uvicorn_server
 from ttguard.gateway import create_app
 from ttguard.openapi import openapi_document
 
@@ -66,16 +65,8 @@ def test_documents_for_many_mount_points_keep_no_more_memory_than_a_few() -> Non
     for index in range(50):
         scope = {"type": "http", "method": "GET", "path": f"/m{index}/openapi.json",
                  "root_path": f"/m{index}", "headers": []}
-        asyncio.run(app(scope, _nothing_received, _discarded))
+        run_asgi(app, scope, [])
     assert openapi_document.cache_info().currsize <= cached + 1
-
-
-async def _nothing_received() -> dict[str, object]:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-async def _discarded(message: object) -> None:
-    pass
 
 
 def test_schemathesis_finds_nothing(gateway: Running) -> None:
