@@ -144,6 +144,53 @@ def test_an_ambiguous_target_is_the_servers_400(path: str, reason: str) -> None:
     assert verdict(error) == (400, 400793, f"Request path is ambiguous: {reason}.")
 
 
+@pytest.mark.parametrize(("method", "path", "reason"), [
+    # Starlette's {doc_name:path} takes the rest, even an empty one: a Doc named "", "a/".
+    ("PATCH", f"/twins/{TWIN}/docs/", "a trailing '/' changes the route"),
+    ("GET", f"/twins/{TWIN}/docs/", "a trailing '/' changes the route"),
+    ("DELETE", f"/twins/{TWIN}/docs/", "a trailing '/' changes the route"),
+    ("PATCH", f"/twins/{TWIN}/docs/a/", "a trailing '/' changes the route"),
+    ("PATCH", f"/twins/{TWIN}/docs//a", "an empty segment changes the route"),
+    # Its parameters take "." and "..": the identity "..", the twin "..".
+    ("PATCH", f"/twins/{TWIN}/identities/..", "a dot segment changes the route"),
+    ("POST", "/twins/../identities", "a dot segment changes the route"),
+    ("PATCH", f"/twins/{TWIN}/docs/x/../../../{TWIN}", "a dot segment changes the route"),
+    ("PATCH", f"/twins/{TWIN}/docs/.", "a dot segment changes the route"),
+    # Its literals keep their case: the account "ACCESS".
+    ("GET", "/notifications/webhooks/ACCESS", "a letter's case changes the route"),
+    ("HEAD", "/notifications/webhooks/Access", "a letter's case changes the route"),
+])
+def test_a_path_routed_elsewhere_as_sent_is_ambiguous(method: str, path: str,
+                                                      reason: str) -> None:
+    with pytest.raises(TTError) as error:
+        route_path(method, path)
+    assert verdict(error) == (400, 400793, f"Request path is ambiguous: {reason}.")
+
+
+def test_below_a_prefix_a_path_routed_elsewhere_as_sent_is_ambiguous() -> None:
+    with pytest.raises(TTError) as error:
+        route_path("PATCH", f"/api/twins/{TWIN}/identities/..", prefix="/api")
+    assert verdict(error) == (400, 400793,
+                              "Request path is ambiguous: a dot segment changes the route.")
+
+
+@pytest.mark.parametrize(("method", "path", "route"), [
+    # Routed nowhere as sent (a 404, a 405, a redirect): judged in the canonical form.
+    ("POST", f"/twins/{TWIN}/docs/", Route("attach_twin_doc", {"twin": TWIN})),
+    ("GET", f"/twins/{TWIN}/", Route("get_twin", {"twin": TWIN})),
+    ("GET", f"/twins//{TWIN}", Route("get_twin", {"twin": TWIN})),
+    ("POST", "/Twins", Route("create_twin", {})),
+    # Routed alike either way.
+    ("GET", "/notifications/webhooks/access", Route("get_notifications_access", {})),
+    ("GET", f"/twins/{TWIN.upper()}", Route("get_twin", {"twin": TWIN.upper()})),
+    ("PATCH", f"/twins/{TWIN}/identities/RFID%231",
+     Route("update_twin_identity", {"twin": TWIN, "identity": "RFID#1"})),
+])
+def test_a_path_routed_nowhere_else_as_sent_is_judged_canonical(method: str, path: str,
+                                                                route: Route) -> None:
+    assert route_path(method, path) == route
+
+
 def test_a_doc_name_that_climbs_once_decoded_is_ambiguous() -> None:
     # As sent, the doc "a/../b.pdf" (which the server's pattern refuses); decoded and
     # normalised, the doc "b.pdf".

@@ -18,14 +18,19 @@ the target is refused with ``400793 corrupted_request`` (:data:`AMBIGUOUS`): a `
 parameter, a ``#`` or ``\\`` in the path, an encoded dot segment (``%2E%2E``), a ``..`` that
 climbs above the root or across the mount prefix, an encoded ``/`` that names another operation
 (or other parameters) once decoded, and the path then read as above, than kept inside its
-segment, or that leads into or out of the mount prefix once decoded, a target that is no path.
+segment, or that leads into or out of the mount prefix once decoded, a target that is no path;
+and a dot segment, an empty segment (a trailing ``/`` too) or a literal's case that makes a
+router taking the path as sent (:func:`_as_sent`: Starlette under uvicorn, say, whose
+parameters take ``.`` and ``..``, whose ``{doc_name:path}`` takes an empty rest, and whose
+literals keep their case) name another operation, or other parameters, than the canonical form.
 
 The route table is built once, on first use, from the catalogue's operations: a tree of path
 segments per method, where a literal segment is tried before a ``{parameter}`` (so
 ``/notifications/webhooks/access`` is not taken for ``/notifications/webhooks/{account}``).
 A Doc's name may hold up to five ``/`` (its documented pattern), so ``{doc_name}`` takes the
 rest of the path. Resolving costs one step per path segment, plus backtracking over a parameter
-where a literal led nowhere; canonicalising is linear in the path's length.
+where a literal led nowhere, and a second walk where the path as sent differs from its canonical
+form (or holds a capital letter); canonicalising is linear in the path's length.
 """
 
 from __future__ import annotations
@@ -172,24 +177,26 @@ def _split(path: str) -> list[str]:
     return path.strip("/").split("/") if path.strip("/") else []
 
 
-def _walk(node: _Node, segments: list[str], params: dict[str, str]) -> str | None:
-    """The operation at the end of ``segments`` (decoded), filling in ``params`` on the way."""
+def _walk(node: _Node, segments: list[str], params: dict[str, str], as_sent: bool) -> str | None:
+    """The operation at the end of ``segments`` (decoded), filling in ``params`` on the way;
+    ``as_sent``: literals in their own case only, as a router that takes the path as sent reads
+    them (:func:`_as_sent`)."""
     if not segments:
         return node.operation
     head, rest = segments[0], segments[1:]
-    literal = node.literals.get(head.lower())
+    literal = node.literals.get(head if as_sent else head.lower())
     if literal is not None:
-        found = _walk(literal, rest, params)
+        found = _walk(literal, rest, params, as_sent)
         if found is not None:
             return found
     if node.parameter is not None and head:
         name, child = node.parameter
         params[name] = head
-        found = _walk(child, rest, params)
+        found = _walk(child, rest, params, as_sent)
         if found is not None:
             return found
         del params[name]
-    if node.rest is not None and all(segments):
+    if node.rest is not None:
         name, operation = node.rest
         params[name] = "/".join(segments)
         return operation
@@ -199,12 +206,12 @@ def _walk(node: _Node, segments: list[str], params: dict[str, str]) -> str | Non
 _Match = tuple[str, tuple[tuple[str, str], ...]]
 
 
-def _match(method: str, segments: tuple[str, ...]) -> _Match | None:
+def _match(method: str, segments: tuple[str, ...], as_sent: bool = False) -> _Match | None:
     root = _table().get(method)
     if root is None:
         return None
     params: dict[str, str] = {}
-    found = _walk(root, list(segments), params)
+    found = _walk(root, list(segments), params, as_sent)
     return None if found is None else (found, tuple(params.items()))
 
 
@@ -254,11 +261,43 @@ def _route(method: str, path: str, prefix: str) -> _Match | str | None:
             return None
         segments = segments[len(prefix_segments):]
     # Each parameter is decoded once, after splitting: an encoded "/" stays inside its value.
-    match = _match(method, tuple(map(unquote, segments)))
+    canonical = tuple(map(unquote, segments))
+    match = _match(method, canonical)
     if (any(_ENCODED_SLASH.search(segment) for segment in segments)
             and _match(method, _decoded("/".join(segments))) != match):
         return _CHANGES_THE_ROUTE
+    sent_segments = _as_sent(path, prefix_segments)
+    # A capital letter: a literal the canonical form matched in another case is none as sent.
+    if sent_segments is not None and (sent_segments != canonical or not path.islower()):
+        as_sent = _match(method, sent_segments, as_sent=True)
+        if as_sent is not None and as_sent != match:
+            return _why_as_sent_differs(sent_segments)
     return match
+
+
+def _as_sent(path: str, prefix_segments: list[str]) -> tuple[str, ...] | None:
+    """The segments of ``path`` below the prefix as a router that takes the path as sent reads
+    them (Starlette under uvicorn, say): decoded, then split at each ``/``, dot and empty
+    segments kept; None if the path, so read, lies outside the prefix."""
+    decoded = unquote(path)
+    if prefix_segments:
+        mount = "/" + "/".join(prefix_segments)
+        if not decoded.startswith(mount + "/"):
+            return None
+        decoded = decoded[len(mount):]
+    return tuple(decoded.split("/")[1:])
+
+
+def _why_as_sent_differs(sent: tuple[str, ...]) -> str:
+    """Why a path whose segments as sent are ``sent`` names another route so read than in its
+    canonical form: the first of the differences canonicalising removes."""
+    if any(segment in (".", "..") for segment in sent):
+        return "a dot segment changes the route"
+    if "" in sent[:-1]:
+        return "an empty segment changes the route"
+    if sent[-1] == "":
+        return "a trailing '/' changes the route"
+    return "a letter's case changes the route"
 
 
 def _decoded(path: str) -> tuple[str, ...]:
