@@ -48,7 +48,8 @@ from .errors import Subcode, TTError
 __all__ = ["AMBIGUOUS", "Query", "Route", "canonical_path", "parse_query", "resolve",
            "route_path"]
 
-#: Query: the raw string, or each name with its value (a list where the name repeats).
+#: Query: the raw string (what follows the target's first ``?``), or each name with its value
+#: (a list where the name repeats).
 Query = str | Mapping[str, str | list[str]]
 #: ttguard's words for a refused target (the server's are unknown): ``{}`` names the reason,
 #: never a value from the path.
@@ -349,7 +350,8 @@ def parse_query(query: Query, operation: str | None = None) -> dict[str, str | l
         return {}
     else:
         parsed, repeated = {}, []
-        for name, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
+        # As sent: in /twins??count=1 the name is "?count", as Starlette reads it.
+        for name, value in parse_qsl(query, keep_blank_values=True):
             earlier = parsed.get(name)
             if earlier is None:
                 parsed[name] = value
