@@ -9,8 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from tests.servers import Recorder, Running, uvicorn_server
+from tests.servers import Recorder, Running, send_request, uvicorn_server
 from ttguard.asgi import INTERNAL_ERROR
 from ttguard.gateway import RESPONSE_TIMEOUT, create_app
 
@@ -123,3 +127,40 @@ def test_an_empty_request_header_is_echoed() -> None:
         response = httpx.get(f"{gateway.url}/whoami", headers={"Authorization": ""})
     assert response.status_code == 200
     assert "authorization:" in response.headers.get_list("x-echo-header")
+
+
+def test_a_hash_in_the_query_is_refused_not_a_failure(local_gateway: Running) -> None:
+    # h11 takes /twins?cursor=a#b as sent; no URL holds that '#' outside a fragment, so the
+    # upstream request could not be made: it was the gateway's 500, with a traceback logged.
+    response = send_request(local_gateway, "GET", "/api/twins?cursor=a#b",
+                            headers={"Connection": "close"}, content_length=0)
+    assert (response.status, response.json()["subcode"], response.json()["description"]) == (
+        400, 400793, "Request path is ambiguous: a character no URL holds in the query.")
+
+
+async def get_twin(request: Request) -> JSONResponse:
+    return JSONResponse({"twin": request.path_params["twin"]})
+
+
+@pytest.mark.parametrize("upstream_path", ["", "/base"])
+def test_a_redirect_into_the_upstream_points_through_the_gateway(upstream_path: str) -> None:
+    # Starlette redirects /twins/<uuid>/ to /twins/<uuid>, in a URL built from the Host the
+    # upstream got: followed as sent, it would leave the gateway and its guard behind.
+    upstream = Starlette(routes=[Route(f"{upstream_path}/twins/{{twin}}", get_twin)])
+    with uvicorn_server(upstream) as running, \
+            uvicorn_server(create_app(running.url + upstream_path, prefix="/api")) as gateway:
+        redirected = httpx.get(f"{gateway.url}/api/twins/{UUID}/")
+        followed = httpx.get(f"{gateway.url}/api/twins/{UUID}/", follow_redirects=True)
+    assert (redirected.status_code, redirected.headers["location"]) == (
+        307, f"/api/twins/{UUID}")
+    assert (followed.status_code, followed.json(), str(followed.url)) == (
+        200, {"twin": UUID}, f"{gateway.url}/api/twins/{UUID}")
+
+
+def test_the_answer_has_one_date_and_one_server(upstream: tuple[Running, Recorder]) -> None:
+    # Both uvicorns set their own: the gateway's are the client's.
+    running, _ = upstream
+    with uvicorn_server(create_app(running.url)) as gateway:
+        response = httpx.post(f"{gateway.url}/twins", content=VALID)
+    assert (response.status_code, response.headers.get_list("server"),
+            len(response.headers.get_list("date"))) == (201, ["uvicorn"], 1)

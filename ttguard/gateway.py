@@ -20,7 +20,11 @@ Forwarding:
   (RFC 9110 7.6.1, and any a ``Connection`` header names) and the request's ``Host``, which
   becomes the upstream's. httpx adds none of its defaults (no ``Accept-Encoding``, say), so the
   upstream sees what the client asked for, and the client gets the upstream's bytes as they
-  were sent (still compressed, if they were).
+  were sent (still compressed, if they were). The answer's ``Date`` and ``Server`` are the ASGI
+  server's (uvicorn sets its own: the upstream's would go twice), and a ``Location`` into the
+  upstream (its URL, or a path below the upstream's, as a redirect built from the ``Host`` the
+  upstream got names it) points to the same place through the gateway, as nginx's
+  ``proxy_redirect default`` does: a client that follows it stays in front of the guard.
 * **Bodies are streamed** both ways: the request's as the middleware hands it on (a body it
   checked is whole already; one it let through unchecked streams as it arrives), the response's
   as it arrives from upstream.
@@ -77,7 +81,7 @@ from .asgi import (
     send_error,
 )
 from .core import DEFAULT_MAX_BODY, Subcode, TTError
-from .core.routes import canonical_path
+from .core.routes import AMBIGUOUS, canonical_path
 from .openapi import openapi_document
 from .report import JsonFormatter, Reporter
 
@@ -113,6 +117,8 @@ _LOCAL_ECHO_URL = "http://local-echo-upstream.invalid"
 
 #: What the gateway sets itself on a forwarded request: the upstream's host, its own framing.
 _REFRAMED = frozenset({b"host", b"content-length"})
+#: What the ASGI server sets itself on every answer (uvicorn, hypercorn).
+_SET_BY_THE_SERVER = frozenset({b"date", b"server"})
 
 logger = logging.getLogger("ttguard")
 
@@ -203,9 +209,41 @@ class _Forwarder:
                 return None
             path = path[len(prefix):]
         query: bytes = scope.get("query_string", b"")
-        base_path = self.upstream.raw_path.split(b"?")[0].rstrip(b"/")
-        return self.upstream.copy_with(
-            raw_path=base_path + (path or b"/") + (b"?" + query if query else b""))
+        try:
+            return self.upstream.copy_with(
+                raw_path=self._base_path + (path or b"/") + (b"?" + query if query else b""))
+        except (httpx.InvalidURL, UnicodeDecodeError):
+            # h11 lets a '#' into the query, which no URL holds past its fragment.
+            raise TTError(Subcode.CORRUPTED_REQUEST,
+                          AMBIGUOUS.format("a character no URL holds in the query")) from None
+
+    @functools.cached_property
+    def _base_path(self) -> bytes:
+        """The upstream URL's path, without its trailing ``/``: where forwarded paths go."""
+        return self.upstream.raw_path.split(b"?")[0].rstrip(b"/")
+
+    def _answer_headers(self, scope: Scope, headers: list[tuple[bytes, bytes]]
+                        ) -> list[tuple[bytes, bytes]]:
+        """The upstream's answer headers as the client gets them (see the module's
+        description)."""
+        kept = _forwardable(headers, also_drop=_SET_BY_THE_SERVER)
+        return [(name, self._through_gateway(scope, value) if name.lower() == b"location"
+                 else value) for name, value in kept]
+
+    def _through_gateway(self, scope: Scope, location: bytes) -> bytes:
+        """``location`` pointed through the gateway where it points into the upstream."""
+        origin = self.upstream.scheme.encode("ascii") + b"://" + self.upstream.netloc
+        if location[:len(origin)].lower() == origin.lower():
+            path = location[len(origin):]
+        elif location.startswith(b"/") and not location.startswith(b"//"):
+            path = location
+        else:
+            return location
+        base = self._base_path
+        if path[:len(base)] != base or path[len(base):len(base) + 1] not in (b"", b"/", b"?"):
+            return location
+        mount = mounted_prefix(scope, self.prefix).rstrip("/").encode("utf-8")
+        return mount + path[len(base):] or b"/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.client is None:
@@ -249,7 +287,7 @@ class _Forwarder:
             return
         try:
             await send({"type": "http.response.start", "status": response.status_code,
-                        "headers": _forwardable(response.headers.raw)})
+                        "headers": self._answer_headers(scope, response.headers.raw)})
             async for chunk in response.aiter_raw():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
