@@ -205,3 +205,44 @@ def test_an_empty_body_is_judged_as_an_empty_object(body: bytes) -> None:
 def test_a_ledger_is_an_alias_or_an_account_uuid_in_the_forms_clients_write(ledger: str) -> None:
     assert validate(None, "get_twin_ledger_entry",
                     path_params={"twin": ROLE, "ledger": ledger}) is None
+
+
+# -- names and path parameters the docs print no stricter form of --------------------------------
+
+NAME_REGEX = "^[0-9A-Za-z][0-9A-Za-z_ \\-]{0,30}[0-9A-Za-z]$"
+
+
+@pytest.mark.parametrize("name", ["A", "7", "A_", "A-", "a ", "ab cd"])
+@pytest.mark.parametrize("operation", ["create_user", "create_user_role"])
+def test_a_name_the_javascript_clients_form_takes_passes(operation: str, name: str) -> None:
+    # Trusted Twin's JavaScript client prints ...[0-9A-Za-z]*$: one character, a trailing "_".
+    body = {"role": ROLE, "name": name} if operation == "create_user" else {"name": name}
+    assert validate(body, operation) == body
+
+
+@pytest.mark.parametrize("name", ["", "_A", "-x", " a"])
+def test_a_name_no_printed_form_takes_is_refused(name: str) -> None:
+    with pytest.raises(TTError) as error:
+        validate({"name": name}, "create_user_role")
+    assert verdict(error) == (400, 400589, f"body::name: string does not match regex {NAME_REGEX}")
+
+
+@pytest.mark.parametrize("database", [
+    "default", ROLE, ROLE.upper(), ROLE.replace("-", ""), f"{{{ROLE}}}", f"urn:uuid:{ROLE}"])
+def test_a_database_is_default_or_a_uuid_in_any_form_pydantic_reads(database: str) -> None:
+    assert validate(None, "get_database", path_params={"database": database}) is None
+
+
+def test_a_database_that_is_neither_is_refused() -> None:
+    with pytest.raises(TTError) as error:
+        validate(None, "get_database", path_params={"database": "defaults"})
+    assert verdict(error) == (400, 400589, "path::database: string does not match regex "
+                              "^(default|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                              "[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
+
+
+@pytest.mark.parametrize("operation", ["get_indexes_table", "delete_indexes_table",
+                                       "truncate_indexes_table"])
+def test_an_indexes_table_name_is_not_checked(operation: str) -> None:
+    # No regex is printed for {index}; the create page's is that of property names.
+    assert validate(None, operation, path_params={"index": "Sales-2024"}) is None
