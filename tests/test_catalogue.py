@@ -167,9 +167,6 @@ VALID: dict[str, dict[str, Any]] = {
     "update_timeseries_table": {"path": {"timeseries": "environmental_data"}, "body": {
         "retention": "3M", "chunk": "1W",
         "defaults": {"measurement": "{entry_key}", "dimensions": {"city": "Gdańsk"}}}},
-    "get_indexes_table": {"path": {"index": "sites"}},
-    "delete_indexes_table": {"path": {"index": "sites"}},
-    "truncate_indexes_table": {"path": {"index": "sites"}},
     "update_indexes_table": {"path": {"index": "sites"}, "body": {
         "rule": "LEDGER.city != None", "templates": {"city": "{LEDGER.city}"},
         "properties": {"names": ["city"], "types": ["varchar"]}}},
@@ -344,8 +341,6 @@ BROKEN: list[tuple[str, dict[str, Any], int, str]] = [
      400589, f"body::retention: string does not match regex {PERIOD}"),
     ("update_timeseries_table", {"path": {"timeseries": "t"}, "body": {"chunk": "1H"}},
      400589, f"body::chunk: string does not match regex {PERIOD}"),
-    ("truncate_indexes_table", {"path": {"index": "1sites"}}, 400589,
-     f"path::index: string does not match regex {KEY}"),
     ("update_indexes_table", {"path": {"index": "sites"}, "body": {"templates": "x"}}, 400589,
      "body::templates: value is not a valid dict"),
     # notifications, usage, downloads

@@ -164,3 +164,13 @@ def test_the_answer_has_one_date_and_one_server(upstream: tuple[Running, Recorde
         response = httpx.post(f"{gateway.url}/twins", content=VALID)
     assert (response.status_code, response.headers.get_list("server"),
             len(response.headers.get_list("date"))) == (201, ["uvicorn"], 1)
+
+
+@pytest.mark.parametrize("prefix", ["api", "/api/", "api/"])
+def test_a_prefix_is_read_with_or_without_its_slashes(prefix: str) -> None:
+    # "api" was /api to the guard but compared as "api" by the forwarder: every request 404.
+    with uvicorn_server(create_app("local", prefix=prefix, openapi=True)) as gateway:
+        accepted = httpx.post(f"{gateway.url}/api/twins", content=VALID)
+        document = httpx.get(f"{gateway.url}/openapi.json")
+    assert (accepted.status_code, accepted.headers["x-echo-target"]) == (201, "/twins")
+    assert document.json()["servers"] == [{"url": "/api"}]

@@ -323,6 +323,9 @@ def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_B
     if upstream == LOCAL_UPSTREAM:
         upstream = _LOCAL_ECHO_URL
         transport = httpx.ASGITransport(app=create_local_echo_upstream())
+    # One spelling for the paths compared with it: "api" and "/api/" are "/api", as the guard
+    # reads them.
+    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     forwarder = _Forwarder(upstream, prefix=prefix, timeout=timeout, transport=transport,
                            metrics=metrics)
     guarded: ASGIApp = GuardMiddleware(
