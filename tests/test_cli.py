@@ -99,7 +99,7 @@ def test_usage_errors_exit_2_with_a_message(arguments: list[str], message: str) 
 
 def test_ops_lists_every_operation() -> None:
     lines = run("ops").stdout.decode().splitlines()
-    assert len(lines) == 85
+    assert len(lines) == 87
     assert lines[0].split() == ["GET", "/account", "get_account"]
 
 

@@ -1,7 +1,8 @@
 """The catalogue: every Trusted Twin operation, and the request schema of those that have one.
 
 Data, not code: ``schemas/operations.json`` lists the operations of the official ``trustedtwin``
-client (name, method, path template, path defaults); ``schemas/<operation>.json`` is the JSON
+client, and two more the API reference index lists (name, method, path template, path
+defaults); ``schemas/<operation>.json`` is the JSON
 Schema of one operation's request, ``{"path": ..., "query": ..., "body": ...}``, whose
 references to ``_common.json#/$defs/<name>`` (definitions shared by many operations) are inlined
 as it is loaded, so each validator sees one self-contained schema. The folder is shipped inside
