@@ -251,9 +251,11 @@ def _route(method: str, path: str, prefix: str) -> _Match | str | None:
     if not sent_inside and not any(segment in (".", "..") for segment in sent):
         return None
     try:
-        segments, _ = _canonical_segments(path)
+        segments, trailing_slash = _canonical_segments(path)
     except _Ambiguous as ambiguous:
         return ambiguous.reason
+    # No dot, empty or encoded segment: a router reading the path as sent splits it alike.
+    spelled_canonically = not trailing_slash and path == "/" + "/".join(segments)
     if prefix_segments:
         inside = segments[:len(prefix_segments)] == prefix_segments
         if inside != sent_inside:
@@ -267,13 +269,32 @@ def _route(method: str, path: str, prefix: str) -> _Match | str | None:
     if (any(_ENCODED_SLASH.search(segment) for segment in segments)
             and _match(method, _decoded("/".join(segments))) != match):
         return _CHANGES_THE_ROUTE
-    sent_segments = _as_sent(path, prefix_segments)
-    # A capital letter: a literal the canonical form matched in another case is none as sent.
-    if sent_segments is not None and (sent_segments != canonical or not path.islower()):
-        as_sent = _match(method, sent_segments, as_sent=True)
-        if as_sent is not None and as_sent != match:
-            return _why_as_sent_differs(sent_segments)
+    sent_segments = canonical if spelled_canonically else _as_sent(path, prefix_segments)
+    if sent_segments is None:
+        return match
+    # Split alike, only a literal's case can part the readings; with no match here, a walk
+    # that takes fewer literals finds none either.
+    if sent_segments == canonical and (match is None or path.islower()
+                                       or not _literal_case_differs(match[0], canonical)):
+        return match
+    as_sent = _match(method, sent_segments, as_sent=True)
+    if as_sent is not None and as_sent != match:
+        return _why_as_sent_differs(sent_segments)
     return match
+
+
+@cache
+def _literals(operation: str) -> tuple[tuple[int, str], ...]:
+    """The literal segments of ``operation``'s path, with their places."""
+    template = _split(operations()[operation].path)
+    return tuple((index, segment) for index, segment in enumerate(template)
+                 if not segment.startswith("{"))
+
+
+def _literal_case_differs(operation: str, segments: tuple[str, ...]) -> bool:
+    """Whether ``segments``, which name ``operation``, spell one of its literals in another
+    case."""
+    return any(segments[index] != literal for index, literal in _literals(operation))
 
 
 def _as_sent(path: str, prefix_segments: list[str]) -> tuple[str, ...] | None:
