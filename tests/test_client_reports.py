@@ -18,6 +18,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
+from urllib.parse import parse_qs
 
 import aiohttp
 import httpx
@@ -66,8 +67,9 @@ class Upstream:
 
     No header: ``201`` with the body echoed. ``chunked:<name>``: the answer ``<name>`` without
     a ``Content-Length``, in two pieces. ``big``: a 400 of 40 000 bytes of unknown length.
-    ``cut``: a 400 that declares 500 bytes and breaks the connection after 20. The query
-    ``redirect``: a 307 to ``/twins``.
+    ``cut``: a 400 that declares 500 bytes and breaks the connection after 20. ``digest``: a
+    401 Digest challenge to a request without a Digest ``Authorization``, else the echo. The query
+    ``redirect=<status>`` (307 if none) sends the request on to ``to`` (``/twins`` if none).
     """
 
     requests: list[tuple[dict[str, Any], bytes]] = field(default_factory=list)
@@ -84,11 +86,21 @@ class Upstream:
         self.requests.append((scope, body))
         answer = dict(scope["headers"]).get(b"x-answer", b"").decode()
         json_type = (b"content-type", b"application/json")
-        if scope["query_string"] == b"redirect":
-            await send({"type": "http.response.start", "status": 307,
-                        "headers": [(b"location", b"/twins"), (b"content-length", b"0")]})
+        query = parse_qs(scope["query_string"].decode(), keep_blank_values=True)
+        if "redirect" in query:
+            location = query.get("to", ["/twins"])[0].encode()
+            await send({"type": "http.response.start", "status": int(query["redirect"][0] or 307),
+                        "headers": [(b"location", location), (b"content-length", b"0")]})
             await send({"type": "http.response.body", "body": b""})
             return
+        if answer == "digest":
+            if not dict(scope["headers"]).get(b"authorization", b"").startswith(b"Digest "):
+                challenge = b'Digest realm="tt", nonce="5ca1ab1e", qop="auth"'
+                await send({"type": "http.response.start", "status": 401, "headers": [
+                    (b"www-authenticate", challenge), (b"content-length", b"0")]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            answer = ""  # authorised: the echo
         if answer == "cut":
             await send({"type": "http.response.start", "status": 400,
                         "headers": [json_type, (b"content-length", b"500")]})
@@ -152,17 +164,17 @@ def _async_chunks(body: bytes | list[bytes] | BinaryIO) -> Any:
 
 
 def post(library: str, url: str, body: Body, *, answer: str = "", guarded: bool = True,
-         **guard: Any) -> tuple[int, bytes]:
-    """POST /twins with ``library`` (with its guard, or none): the status and body its caller
-    reads."""
+         target: str = "/twins", **guard: Any) -> tuple[int, bytes]:
+    """POST ``target`` with ``library`` (with its guard, or none): the status and body its
+    caller reads."""
     with contextlib.ExitStack() as files:
         given = files.enter_context(body()) if callable(body) else body
-        return _post(library, url, given, answer=answer, guarded=guarded, **guard)
+        return _post(library, url, url + target, given, answer=answer, guarded=guarded,
+                     **guard)
 
 
-def _post(library: str, url: str, body: bytes | list[bytes] | BinaryIO, *, answer: str,
-          guarded: bool, **guard: Any) -> tuple[int, bytes]:
-    target = f"{url}/twins"
+def _post(library: str, url: str, target: str, body: bytes | list[bytes] | BinaryIO, *,
+          answer: str, guarded: bool, **guard: Any) -> tuple[int, bytes]:
     headers = {"Authorization": SECRET, "Content-Type": "application/json"}
     if answer:
         headers["x-answer"] = answer
@@ -173,7 +185,7 @@ def _post(library: str, url: str, body: bytes | list[bytes] | BinaryIO, *, answe
             return response.status_code, response.content
     if library == "httpx":
         transport = GuardTransport(base_url=url, **guard) if guarded else httpx.HTTPTransport()
-        with httpx.Client(transport=transport) as client:
+        with httpx.Client(transport=transport, follow_redirects=True) as client:
             reply = client.post(target, content=_sync_chunks(body), headers=headers)
             return reply.status_code, reply.content
 
@@ -181,7 +193,7 @@ def _post(library: str, url: str, body: bytes | list[bytes] | BinaryIO, *, answe
         if library == "httpx_async":
             transport = (AsyncGuardTransport(base_url=url, **guard) if guarded
                          else httpx.AsyncHTTPTransport())
-            async with httpx.AsyncClient(transport=transport) as client:
+            async with httpx.AsyncClient(transport=transport, follow_redirects=True) as client:
                 reply = await client.post(target, content=_async_chunks(body), headers=headers)
                 return reply.status_code, reply.content
         session = guarded_client_session(url, **guard) if guarded else aiohttp.ClientSession()
@@ -535,3 +547,99 @@ def test_a_request_for_no_operation_is_neither_counted_nor_compared(
     assert (response.status_code, upstream.requests[0][1]) == (400, b"{")
     assert stream.getvalue() == ""
     assert registry.get_sample_value("ttguard_body_size_bytes_count") == 0
+
+
+GENERATED = [ACCEPTED[:10], ACCEPTED[10:]]
+#: How each kind of httpx content is given, and the bytes httpx sends for it.
+HTTPX_CONTENT: dict[str, tuple[dict[str, Any], bytes]] = {
+    "bytes": ({"content": ACCEPTED}, ACCEPTED),
+    "json": ({"json": json.loads(ACCEPTED)}, json.dumps(json.loads(ACCEPTED),
+                                                        separators=(",", ":")).encode()),
+    "generator": ({}, ACCEPTED),
+}
+#: What makes httpx send a request again: the query or header that has the upstream ask for it.
+RESEND: dict[str, tuple[str, dict[str, str]]] = {
+    "307": ("?redirect=307", {}),
+    "308": ("?redirect=308", {}),
+    "digest": ("", {"x-answer": "digest"}),
+}
+
+
+def httpx_resent(library: str, url: str, content: str, how: str,
+                 guard: dict[str, Any] | None) -> str:
+    """POST /twins with httpx (``library``: sync or async), with the guard (its options) or
+    without (``None``), and have the upstream ask for the request again (``how``); following
+    redirects, with Digest auth. The status, or the name of the exception raised."""
+    query, headers = RESEND[how]
+    options = {"url": f"{url}/twins{query}", "headers": headers, "follow_redirects": True,
+               "auth": httpx.DigestAuth("user", "pass"), **HTTPX_CONTENT[content][0]}
+
+    def sync_pieces() -> Iterator[bytes]:
+        yield from GENERATED
+
+    async def async_pieces() -> AsyncIterator[bytes]:
+        for piece in GENERATED:
+            yield piece
+
+    async def send_async() -> int:
+        transport = (httpx.AsyncHTTPTransport() if guard is None
+                     else AsyncGuardTransport(base_url=url, **guard))
+        async with httpx.AsyncClient(transport=transport) as client:
+            if content == "generator":
+                options["content"] = async_pieces()
+            return (await client.post(**options)).status_code
+
+    try:
+        if library == "httpx_async":
+            return str(asyncio.run(send_async()))
+        transport = httpx.HTTPTransport() if guard is None else GuardTransport(base_url=url,
+                                                                               **guard)
+        with httpx.Client(transport=transport) as client:
+            if content == "generator":
+                options["content"] = sync_pieces()
+            return str(client.post(**options).status_code)
+    except (httpx.HTTPError, httpx.StreamError) as failure:
+        return type(failure).__name__
+
+
+@pytest.mark.parametrize("how", RESEND)
+@pytest.mark.parametrize("content", HTTPX_CONTENT)
+@pytest.mark.parametrize("library", ["httpx", "httpx_async"])
+@pytest.mark.parametrize("guard", [{}, {"report_only": True}], ids=["enforcing", "report_only"])
+def test_httpx_sends_a_request_again_as_it_does_without_ttguard(
+        server: Running, upstream: Upstream, library: str, content: str, how: str,
+        guard: dict[str, Any]) -> None:
+    # Given content is sent again whole; a generator cannot be, and httpx says so.
+    outcomes = [httpx_resent(library, server.url, content, how, options)
+                for options in (None, guard)]
+    bodies = [body for _, body in upstream.requests]
+    sent = HTTPX_CONTENT[content][1]
+    if content == "generator":
+        assert (outcomes, bodies) == (["StreamConsumed"] * 2, [sent] * 2)
+    else:
+        assert (outcomes, bodies) == (["201"] * 2, [sent] * 4)
+        assert [scope["path"] for scope, _ in upstream.requests[2:]] == ["/twins"] * 2
+
+
+TWIN = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
+LEDGER = f"/twins/{TWIN}/ledgers/personal"
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_each_hop_of_a_redirect_is_judged(server: Running, upstream: Upstream,
+                                          library: str) -> None:
+    # A twin's description, accepted by create_twin, sent on to add_twin_ledger_entry.
+    target = f"/twins?redirect=307&to={LEDGER}"
+    with pytest.raises(TTError) as refusal:
+        post(library, server.url, ACCEPTED, target=target)
+    assert (refusal.value.subcode, refusal.value.description) == (
+        400926, "body::entries: field required")
+    assert [scope["path"] for scope, _ in upstream.requests] == ["/twins"]
+    stream = io.StringIO()
+    assert post(library, server.url, ACCEPTED, target=target, report_only=True,
+                reporter=Reporter(stream))[0] == 201
+    assert [scope["path"] for scope, _ in upstream.requests] == ["/twins", "/twins", LEDGER]
+    assert records(stream) == [{
+        **record("false_rejection", (400926, "body::entries: field required"),
+                 (201, None, None, None)),
+        "operation": "add_twin_ledger_entry", "path_template": "/twins/{twin}/ledgers/{ledger}"}]

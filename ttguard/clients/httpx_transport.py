@@ -10,7 +10,9 @@ client's call, and the wrapped transport never sees it: no connection is opened.
 read from ``request.stream``, the bytes httpx would send: given content is checked as it is; a
 generator body is consumed through the core no further than the quota plus one chunk, and what
 was taken is sent in its place, then the rest of the generator (still chunked, as httpx framed
-it).
+it). A request httpx sends again (to follow a 307 or 308, to answer an auth challenge) comes
+through the transport again and is judged again, with the body httpx would resend: given
+content whole, and for a generator, ``httpx.StreamConsumed`` as without the guard.
 
 With ``report_only`` every request goes to the wrapped transport as httpx built it. The status
 of each response is set beside the verdict; a small error body is read for it (``read()``,
@@ -45,14 +47,22 @@ __all__ = ["AsyncGuardTransport", "GuardTransport"]
 
 
 class _Stream(httpx.SyncByteStream):
-    """``chunks`` in the place of ``source``, which is closed with it."""
+    """``chunks`` in the place of ``source``, which is closed with it.
+
+    httpx iterates a request's stream again to resend it (following a 307 or 308, answering an
+    auth challenge), each time through the transport, so each hop is judged anew. The second
+    and later iterations are ``source``'s own: given content replays, a generator raises
+    ``httpx.StreamConsumed``, exactly as without the guard; ``chunks`` (a one-shot iterator,
+    partly spent by the check) could only send nothing.
+    """
 
     def __init__(self, chunks: Iterator[bytes], source: httpx.SyncByteStream) -> None:
-        self._chunks = chunks
+        self._chunks: Iterator[bytes] | None = chunks
         self._source = source
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._chunks
+        chunks, self._chunks = self._chunks, None
+        return iter(self._source) if chunks is None else chunks
 
     def close(self) -> None:
         self._source.close()
@@ -62,11 +72,12 @@ class _AsyncStream(httpx.AsyncByteStream):
     """:class:`_Stream` for async streams."""
 
     def __init__(self, chunks: AsyncIterator[bytes], source: httpx.AsyncByteStream) -> None:
-        self._chunks = chunks
+        self._chunks: AsyncIterator[bytes] | None = chunks
         self._source = source
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks
+        chunks, self._chunks = self._chunks, None
+        return aiter(self._source) if chunks is None else chunks
 
     async def aclose(self) -> None:
         await self._source.aclose()
