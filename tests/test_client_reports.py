@@ -9,6 +9,7 @@ and in report-only mode send what the library sends without ttguard, byte for by
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import io
@@ -17,6 +18,7 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs
 
@@ -481,16 +483,65 @@ def test_report_only_forwards_an_ambiguous_path_and_logs_it(
 
 def test_report_only_forwards_what_ttguard_cannot_check(
         server: Running, upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
-    # requests sends str chunks (urllib3 encodes them); the core takes bytes only.
+    # requests sends an array's bytes (urllib3 sends any buffer); the core takes bytes-likes.
     registry = CollectorRegistry()
     session = GuardedSession(server.url, report_only=True, metrics=GuardMetrics(registry))
-    response = session.post(f"{server.url}/twins", data=(part for part in ['{"a"', ": 1}"]))
+    response = session.post(f"{server.url}/twins", data=array.array("B", b'{"a": 1}'))
     assert (response.status_code, upstream.requests[0][1]) == (201, b'{"a": 1}')
     assert "could not check" in caplog.text
     assert registry.get_sample_value("ttguard_requests_total",
                                      {"operation": "create_twin", "verdict": "accepted"}) is None
-    with pytest.raises(TypeError):  # enforcing: the caller's misuse, as before
-        GuardedSession(server.url).post(f"{server.url}/twins", data=iter(['{"a": 1}']))
+    with pytest.raises(TypeError, match="a body chunk is bytes-like, not array"):
+        GuardedSession(server.url).post(f"{server.url}/twins", data=array.array("B", b"{}"))
+
+
+TEXT_ACCEPTED = '{"description": {"name": "Pump 7", "site": "Gdańsk ☂"}}'
+#: Bodies requests sends that are no bytes: made afresh from the body's text (and a file path).
+REQUESTS_BODIES: dict[str, Callable[[str, Path], Any]] = {
+    "bytearray": lambda text, _: bytearray(text.encode()),
+    "memoryview": lambda text, _: memoryview(text.encode()),
+    "str_generator": lambda text, _: (piece for piece in (text[:20], text[20:])),
+    "text_file": lambda text, path: open(path, encoding="utf-8"),  # noqa: SIM115 (closed below)
+}
+
+
+@pytest.mark.parametrize("kind", REQUESTS_BODIES)
+@pytest.mark.parametrize(("text", "refusal"), [(TEXT_ACCEPTED, None), (REFUSED.decode(), OURS)],
+                         ids=["accepted", "refused"])
+@pytest.mark.filterwarnings("ignore::requests.exceptions.FileModeWarning")
+def test_requests_judges_the_bytes_urllib3_sends_for_a_body_that_is_no_bytes(
+        server: Running, upstream: Upstream, tmp_path: Path, kind: str, text: str,
+        refusal: tuple[int, str] | None) -> None:
+    path = tmp_path / "body.json"
+    path.write_text(text, encoding="utf-8")
+    sent = []
+    for session in (requests.Session(), GuardedSession(server.url, report_only=True,
+                                                       reporter=Reporter(stream := io.StringIO())),
+                    GuardedSession(server.url)):
+        body = REQUESTS_BODIES[kind](text, path)
+        try:
+            sent.append(session.post(f"{server.url}/twins", data=body).status_code)
+        except TTError as error:
+            sent.append((error.subcode, error.description))
+        finally:
+            if isinstance(body, io.IOBase):
+                sent.append(body.tell())  # read to its end when sent; else left where it was
+                body.close()
+    assert [line["kind"] for line in records(stream)] == ([] if refusal is None
+                                                          else ["false_rejection"])
+    whole = text.encode()
+    if refusal is None:
+        assert [body for _, body in upstream.requests] == [whole] * 3
+    else:
+        assert [body for _, body in upstream.requests] == [whole] * 2  # enforcing: nothing
+    unguarded, *guarded = received(upstream)
+    assert guarded == [unguarded] * len(guarded)
+    def file_at(position: int) -> list[int]:
+        return [position] if kind == "text_file" else []
+
+    end = len(whole)
+    assert sent == [201, *file_at(end), 201, *file_at(end),
+                    *([201, *file_at(end)] if refusal is None else [refusal, *file_at(0)])]
 
 
 @pytest.mark.parametrize("library", LIBRARIES)

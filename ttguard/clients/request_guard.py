@@ -235,8 +235,9 @@ class GuardedRequest:
         """Take the next chunk of the body as the library sends it (kept, to be sent on);
         feed no more once :attr:`decided`, and call :meth:`body_ended` after the last."""
         self.taken.append(chunk)
-        self.received += len(chunk)
         self._judge(self.validator.feed, chunk)
+        # The core's count: a chunk it cannot take (report-only) must not fail here instead.
+        self.received = self.validator.received
 
     def finish(self) -> None:
         """The body ended: the verdict on the whole request (see :meth:`body_ended`)."""
