@@ -694,3 +694,69 @@ def test_each_hop_of_a_redirect_is_judged(server: Running, upstream: Upstream,
         **record("false_rejection", (400926, "body::entries: field required"),
                  (201, None, None, None)),
         "operation": "add_twin_ledger_entry", "path_template": "/twins/{twin}/ledgers/{ledger}"}]
+
+
+async def async_pieces(pieces: list[bytes]) -> AsyncIterator[bytes]:
+    for piece in pieces:
+        yield piece
+
+
+def aiohttp_sent(url: str, data: Callable[[], Any], *, target: str = "/twins",
+                 guard: dict[str, Any] | None = None) -> str:
+    """POST ``target`` with aiohttp, the body ``data()``, with the guard (its options) or without
+    (``None``): the status, or the exception raised."""
+    async def send() -> int:
+        session = aiohttp.ClientSession() if guard is None else guarded_client_session(url,
+                                                                                       **guard)
+        async with session, session.post(url + target, data=data()) as response:
+            await response.read()
+            return response.status
+
+    try:
+        return str(asyncio.run(send()))
+    except aiohttp.ClientError as failure:
+        return f"{type(failure).__name__}: {failure}"
+
+
+CONSUMED = ("ClientPayloadError: Cannot follow redirect with a consumed request body. Use bytes, "
+            "a seekable file-like object, or set allow_redirects=False.")
+
+
+@pytest.mark.parametrize(("pieces", "guard"), [
+    (GENERATED, {}), (GENERATED, {"report_only": True}), (MIB, {"report_only": True})],
+    ids=["accepted", "accepted_report_only", "over_quota_report_only"])
+def test_aiohttp_refuses_to_redirect_a_spent_stream_as_it_does_without_ttguard(
+        server: Running, upstream: Upstream, pieces: list[bytes], guard: dict[str, Any]) -> None:
+    outcomes = [aiohttp_sent(server.url, lambda: async_pieces(pieces), target="/twins?redirect",
+                             guard=options) for options in (None, guard)]
+    assert outcomes == [CONSUMED] * 2
+    assert [body for _, body in upstream.requests] == [b"".join(pieces)] * 2  # one hop each
+
+
+def multipart(pieces: list[bytes]) -> aiohttp.MultipartWriter:
+    """A multipart body (a fixed boundary) of a JSON part, then a part streamed from
+    ``pieces``."""
+    writer = aiohttp.MultipartWriter(boundary="b0undary")
+    writer.append_json({"description": {"name": "Pump 7"}})
+    writer.append(async_pieces(pieces))
+    return writer
+
+
+@pytest.mark.parametrize("guard", [{"report_only": True}, {}], ids=["report_only", "enforcing"])
+@pytest.mark.parametrize("pieces", [GENERATED, MIB], ids=["small", "over_quota"])
+def test_aiohttp_sends_a_multipart_body_unread_and_whole(
+        server: Running, upstream: Upstream, pieces: list[bytes], guard: dict[str, Any]) -> None:
+    # Its write would start over, boundary and all, where a check had stopped it.
+    stream = io.StringIO()
+    outcomes = [aiohttp_sent(server.url, lambda: multipart(pieces), guard=options)
+                for options in (None, {**guard, "reporter": Reporter(stream)})]
+    assert outcomes == ["201"] * 2
+    unguarded, guarded = received(upstream)
+    assert guarded == unguarded
+    assert unguarded[0].endswith(b"".join(pieces) + b"\r\n--b0undary--\r\n")
+    assert records(stream) == []
+    with pytest.raises(TTError) as refusal:  # the path is still judged
+        aiohttp_sent(server.url, lambda: multipart(pieces), target="/twins/pump-7/ledgers/personal",
+                     guard={})
+    assert (refusal.value.subcode, refusal.value.description) == (
+        400589, "path::twin: value is not a valid uuid")

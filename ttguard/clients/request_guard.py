@@ -214,6 +214,8 @@ class GuardedRequest:
         self.whole = False
         #: A failure of ttguard's own while checking (report-only): no verdict to count.
         self.failed = False
+        #: Whether the verdict covers the body: not when it is left unread (:meth:`leave_body`).
+        self.body_judged = True
         self.seconds = 0.0
         self.received = 0
         self._settled = False
@@ -228,8 +230,9 @@ class GuardedRequest:
 
     @property
     def decided(self) -> bool:
-        """Whether feeding more body would change nothing: a verdict, an end, or a failure."""
-        return self.verdict is not None or self.whole or self.failed
+        """Whether feeding more body would change nothing: a verdict, an end, a failure, or a
+        body left unread."""
+        return self.verdict is not None or self.whole or self.failed or not self.body_judged
 
     def feed(self, chunk: bytes) -> None:
         """Take the next chunk of the body as the library sends it (kept, to be sent on);
@@ -243,6 +246,14 @@ class GuardedRequest:
         """The body ended: the verdict on the whole request (see :meth:`body_ended`)."""
         self.whole = True
         self._judge(self.validator.finish)
+
+    def leave_body(self) -> None:
+        """Judge the request without its body, which goes on unread and untouched: the path
+        and query only (:attr:`body_judged` turns false). For a body the guard cannot read as
+        the server would, or not without changing what is sent. Feed nothing after it."""
+        if not self.decided:
+            self.body_judged = False
+            self._judge(self.validator.finish_without_body)
 
     def _judge(self, step: Callable[..., object], *arguments: object) -> None:
         started = perf_counter()
