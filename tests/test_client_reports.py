@@ -12,10 +12,12 @@ from __future__ import annotations
 import array
 import asyncio
 import contextlib
+import gzip
 import io
 import json
 import os
 import threading
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,18 +168,20 @@ def _async_chunks(body: bytes | list[bytes] | BinaryIO) -> Any:
 
 
 def post(library: str, url: str, body: Body, *, answer: str = "", guarded: bool = True,
-         target: str = "/twins", **guard: Any) -> tuple[int, bytes]:
-    """POST ``target`` with ``library`` (with its guard, or none): the status and body its
-    caller reads."""
+         target: str = "/twins", headers: dict[str, str] | None = None,
+         **guard: Any) -> tuple[int, bytes]:
+    """POST ``target`` with ``library`` (with its guard, or none), and ``headers`` beside the
+    test's own: the status and body its caller reads."""
     with contextlib.ExitStack() as files:
         given = files.enter_context(body()) if callable(body) else body
         return _post(library, url, url + target, given, answer=answer, guarded=guarded,
-                     **guard)
+                     headers=headers or {}, **guard)
 
 
 def _post(library: str, url: str, target: str, body: bytes | list[bytes] | BinaryIO, *,
-          answer: str, guarded: bool, **guard: Any) -> tuple[int, bytes]:
-    headers = {"Authorization": SECRET, "Content-Type": "application/json"}
+          answer: str, guarded: bool, headers: dict[str, str],
+          **guard: Any) -> tuple[int, bytes]:
+    headers = {"Authorization": SECRET, "Content-Type": "application/json", **headers}
     if answer:
         headers["x-answer"] = answer
     if library == "requests":
@@ -760,3 +764,49 @@ def test_aiohttp_sends_a_multipart_body_unread_and_whole(
                      guard={})
     assert (refusal.value.subcode, refusal.value.description) == (
         400589, "path::twin: value is not a valid uuid")
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("guard", [{}, {"report_only": True}], ids=["enforcing", "report_only"])
+def test_a_body_under_a_content_encoding_is_sent_unjudged(
+        server: Running, upstream: Upstream, library: str, guard: dict[str, Any]) -> None:
+    # The server may or may not decode it: gzip's bytes are no UTF-8, what they hold is refused.
+    gzipped = {"Content-Encoding": "gzip"}
+    stream = io.StringIO()
+    for body in (gzip.compress(REFUSED), gzip.compress(b"x" * 100_000)):
+        seen = post(library, server.url, body, headers=gzipped, reporter=Reporter(stream),
+                    **guard)
+        assert seen == post(library, server.url, body, headers=gzipped, guarded=False)
+        assert seen == (201, body)
+    unguarded, guarded = received(upstream)[2:]
+    assert guarded == unguarded
+    assert records(stream) == []
+    with pytest.raises(TTError) as refusal:  # the path is judged still
+        post(library, server.url, ACCEPTED, target="/twins/pump-7/ledgers/personal",
+             headers=gzipped)
+    assert (refusal.value.subcode, refusal.value.description) == (
+        400589, "path::twin: value is not a valid uuid")
+    with pytest.raises(TTError) as refusal:  # identity is no encoding
+        post(library, server.url, REFUSED, headers={"Content-Encoding": "identity"})
+    assert (refusal.value.subcode, refusal.value.description) == OURS
+
+
+@pytest.mark.parametrize("guard", [{}, {"report_only": True}], ids=["enforcing", "report_only"])
+def test_aiohttp_compress_sends_the_body_unjudged(server: Running, upstream: Upstream,
+                                                  guard: dict[str, Any]) -> None:
+    stream = io.StringIO()
+
+    async def send(guarded: bool) -> int:
+        session = (guarded_client_session(server.url, reporter=Reporter(stream), **guard)
+                   if guarded else aiohttp.ClientSession())
+        async with session, session.post(f"{server.url}/twins", data=REFUSED,
+                                         compress="deflate") as response:
+            return response.status
+
+    statuses = [asyncio.run(send(guarded)) for guarded in (False, True)]
+    assert statuses == [201, 201]
+    unguarded, guarded = received(upstream)
+    assert guarded == unguarded
+    assert (b"content-encoding", b"deflate") in unguarded[1]
+    assert zlib.decompress(unguarded[0]) == REFUSED
+    assert records(stream) == []

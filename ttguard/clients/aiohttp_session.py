@@ -44,7 +44,6 @@ from .request_guard import (
     GuardedRequest,
     RequestGuard,
     atake,
-    content_length,
     wants_error_body,
 )
 
@@ -134,8 +133,7 @@ def guard_middleware(base_url: str = DEFAULT_BASE_URL, *,
 
     async def ttguard_middleware(request: aiohttp.ClientRequest,
                                  handler: ClientHandlerType) -> aiohttp.ClientResponse:
-        check = request_guard.begin(request.method, str(request.url),
-                                    declared_length=content_length(request.headers))
+        check = request_guard.begin(request.method, str(request.url), request.headers)
         if check is None:
             return await handler(request)
         payload = request.body

@@ -84,8 +84,7 @@ class _AsyncStream(httpx.AsyncByteStream):
 
 
 def _begin(guard: RequestGuard, request: httpx.Request) -> GuardedRequest | None:
-    return guard.begin(request.method, str(request.url),
-                       declared_length=content_length(request.headers))
+    return guard.begin(request.method, str(request.url), request.headers)
 
 
 class GuardTransport(httpx.BaseTransport):

@@ -100,15 +100,16 @@ class GuardAdapter(HTTPAdapter):
         return response
 
     def _check(self, request: requests.PreparedRequest) -> GuardedRequest | None:
-        check = self.guard.begin(request.method or "GET", request.url or "",
-                                 declared_length=content_length(request.headers))
+        check = self.guard.begin(request.method or "GET", request.url or "", request.headers)
         if check is None:
             return None
         # The body as urllib3 sends it (urllib3.util.request.body_to_chunks, then
         # HTTPConnection.request): a file read in chunks, a str or anything with the buffer
         # protocol as one chunk, else an iterable's chunks; text encoded as UTF-8.
         body: Any = request.body
-        if hasattr(body, "read"):
+        if check.decided:  # from its headers alone: the body is neither read nor replaced
+            check.body_ended()
+        elif hasattr(body, "read"):
             start = _position(body)
             try:
                 sent = check.stream(map(_encoded, _read(body)))
