@@ -294,6 +294,22 @@ def test_accepted_streamed_bodies_arrive_whole(server: Running, recorder: Record
     assert [received for _, received in recorder.requests] == [body] * 4
 
 
+def test_httpx_through_a_proxy_as_the_readme_spells_it_is_guarded(
+        server: Running, recorder: Recorder) -> None:
+    # The proxy given to the wrapped transport, none to the client (whose proxy= or mounts=
+    # would route around the guard). The recorder stands in for the proxy.
+    transport = GuardTransport(httpx.HTTPTransport(proxy=server.url),
+                               base_url="http://api.example")
+    with httpx.Client(transport=transport) as client:
+        with pytest.raises(TTError) as error:
+            client.post("http://api.example/twins", content=RAW_BODIES[2][0])
+        assert recorder.requests == []
+        reply = client.post("http://api.example/twins", json={"description": {"name": "x"}})
+    assert verdict(error) == RAW_BODIES[2][1]
+    assert (reply.status_code, [body for _, body in recorder.requests]) == (
+        201, [b'{"description":{"name":"x"}}'])
+
+
 def test_requests_elsewhere_go_unchecked(server: Running, recorder: Recorder) -> None:
     session = GuardedSession("https://rest.trustedtwin.com")
     response = session.post(f"{server.url}/twins", data=b"{")

@@ -90,6 +90,14 @@ def _begin(guard: RequestGuard, request: httpx.Request) -> GuardedRequest | None
 class GuardTransport(httpx.BaseTransport):
     """Wraps ``transport`` (default ``httpx.HTTPTransport()``) with the server's checks.
 
+    Give the wrapped transport what you would give the client: httpx hands a client's
+    ``verify``, ``cert``, ``http2``, ``limits`` and proxy settings (``proxy=``, the
+    environment's) to the transport it makes, never to one it is given. And give the client
+    no ``proxy=`` nor ``mounts=``: httpx sends what they match through their own transports,
+    around this one, unchecked. So, for a proxy::
+
+        httpx.Client(transport=GuardTransport(httpx.HTTPTransport(verify=ctx, proxy=url)))
+
     ``base_url`` is the API's root; requests to other URLs go on unchecked. ``max_body`` is the
     body quota in bytes. ``report_only`` sends every request as if ttguard were absent and only
     logs refusals; ``reporter`` records each disagreement with the server's answer, ``metrics``
@@ -144,7 +152,8 @@ class GuardTransport(httpx.BaseTransport):
 
 
 class AsyncGuardTransport(httpx.AsyncBaseTransport):
-    """:class:`GuardTransport` for ``httpx.AsyncClient``; wraps ``httpx.AsyncHTTPTransport()``."""
+    """:class:`GuardTransport` for ``httpx.AsyncClient``; wraps ``httpx.AsyncHTTPTransport()``
+    (given the client's options in the same way: ``httpx.AsyncHTTPTransport(proxy=url)``)."""
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None, *,
                  base_url: str = DEFAULT_BASE_URL, max_body: int = DEFAULT_MAX_BODY,
