@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -352,3 +354,27 @@ def test_every_endpoint_of_the_official_client_is_recognised() -> None:
         validator = guard.validator(method, url)
         recognised[name] = validator.operation if validator else None
     assert recognised == {name: name for name in ENDPOINTS}
+
+
+def test_a_star_import_takes_the_guards_of_the_extras_installed() -> None:
+    # aiohttp blocked, as if not installed: the other guards come, its own say what they need.
+    script = """
+import sys
+sys.modules["aiohttp"] = None
+from ttguard.clients import *
+print(sorted(name for name in dir() if not name.startswith("_") and name != "sys"))
+import ttguard.clients
+print(dir(ttguard.clients))
+try:
+    ttguard.clients.guard_middleware
+except ImportError as error:
+    print(str(error).split(" (")[0])
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert run.stdout.splitlines() == [
+        str(["AsyncGuardTransport", "DEFAULT_BASE_URL", "GuardTransport", "GuardedSession",
+             "RequestGuard"]),
+        str(["AsyncGuardTransport", "DEFAULT_BASE_URL", "GuardTransport", "GuardedSession",
+             "RequestGuard", "guard_middleware", "guarded_client_session"]),
+        "ttguard.clients.guard_middleware needs aiohttp: pip install 'ttguard[aiohttp]'"]
