@@ -9,15 +9,20 @@ and in report-only mode send what the library sends without ttguard, byte for by
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
+import gzip
 import io
 import json
 import os
 import threading
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import parse_qs
 
 import aiohttp
 import httpx
@@ -66,8 +71,9 @@ class Upstream:
 
     No header: ``201`` with the body echoed. ``chunked:<name>``: the answer ``<name>`` without
     a ``Content-Length``, in two pieces. ``big``: a 400 of 40 000 bytes of unknown length.
-    ``cut``: a 400 that declares 500 bytes and breaks the connection after 20. The query
-    ``redirect``: a 307 to ``/twins``.
+    ``cut``: a 400 that declares 500 bytes and breaks the connection after 20. ``digest``: a
+    401 Digest challenge to a request without a Digest ``Authorization``, else the echo. The query
+    ``redirect=<status>`` (307 if none) sends the request on to ``to`` (``/twins`` if none).
     """
 
     requests: list[tuple[dict[str, Any], bytes]] = field(default_factory=list)
@@ -84,11 +90,21 @@ class Upstream:
         self.requests.append((scope, body))
         answer = dict(scope["headers"]).get(b"x-answer", b"").decode()
         json_type = (b"content-type", b"application/json")
-        if scope["query_string"] == b"redirect":
-            await send({"type": "http.response.start", "status": 307,
-                        "headers": [(b"location", b"/twins"), (b"content-length", b"0")]})
+        query = parse_qs(scope["query_string"].decode(), keep_blank_values=True)
+        if "redirect" in query:
+            location = query.get("to", ["/twins"])[0].encode()
+            await send({"type": "http.response.start", "status": int(query["redirect"][0] or 307),
+                        "headers": [(b"location", location), (b"content-length", b"0")]})
             await send({"type": "http.response.body", "body": b""})
             return
+        if answer == "digest":
+            if not dict(scope["headers"]).get(b"authorization", b"").startswith(b"Digest "):
+                challenge = b'Digest realm="tt", nonce="5ca1ab1e", qop="auth"'
+                await send({"type": "http.response.start", "status": 401, "headers": [
+                    (b"www-authenticate", challenge), (b"content-length", b"0")]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            answer = ""  # authorised: the echo
         if answer == "cut":
             await send({"type": "http.response.start", "status": 400,
                         "headers": [json_type, (b"content-length", b"500")]})
@@ -152,18 +168,20 @@ def _async_chunks(body: bytes | list[bytes] | BinaryIO) -> Any:
 
 
 def post(library: str, url: str, body: Body, *, answer: str = "", guarded: bool = True,
+         target: str = "/twins", headers: dict[str, str] | None = None,
          **guard: Any) -> tuple[int, bytes]:
-    """POST /twins with ``library`` (with its guard, or none): the status and body its caller
-    reads."""
+    """POST ``target`` with ``library`` (with its guard, or none), and ``headers`` beside the
+    test's own: the status and body its caller reads."""
     with contextlib.ExitStack() as files:
         given = files.enter_context(body()) if callable(body) else body
-        return _post(library, url, given, answer=answer, guarded=guarded, **guard)
+        return _post(library, url, url + target, given, answer=answer, guarded=guarded,
+                     headers=headers or {}, **guard)
 
 
-def _post(library: str, url: str, body: bytes | list[bytes] | BinaryIO, *, answer: str,
-          guarded: bool, **guard: Any) -> tuple[int, bytes]:
-    target = f"{url}/twins"
-    headers = {"Authorization": SECRET, "Content-Type": "application/json"}
+def _post(library: str, url: str, target: str, body: bytes | list[bytes] | BinaryIO, *,
+          answer: str, guarded: bool, headers: dict[str, str],
+          **guard: Any) -> tuple[int, bytes]:
+    headers = {"Authorization": SECRET, "Content-Type": "application/json", **headers}
     if answer:
         headers["x-answer"] = answer
     if library == "requests":
@@ -173,7 +191,7 @@ def _post(library: str, url: str, body: bytes | list[bytes] | BinaryIO, *, answe
             return response.status_code, response.content
     if library == "httpx":
         transport = GuardTransport(base_url=url, **guard) if guarded else httpx.HTTPTransport()
-        with httpx.Client(transport=transport) as client:
+        with httpx.Client(transport=transport, follow_redirects=True) as client:
             reply = client.post(target, content=_sync_chunks(body), headers=headers)
             return reply.status_code, reply.content
 
@@ -181,7 +199,7 @@ def _post(library: str, url: str, body: bytes | list[bytes] | BinaryIO, *, answe
         if library == "httpx_async":
             transport = (AsyncGuardTransport(base_url=url, **guard) if guarded
                          else httpx.AsyncHTTPTransport())
-            async with httpx.AsyncClient(transport=transport) as client:
+            async with httpx.AsyncClient(transport=transport, follow_redirects=True) as client:
                 reply = await client.post(target, content=_async_chunks(body), headers=headers)
                 return reply.status_code, reply.content
         session = guarded_client_session(url, **guard) if guarded else aiohttp.ClientSession()
@@ -469,16 +487,65 @@ def test_report_only_forwards_an_ambiguous_path_and_logs_it(
 
 def test_report_only_forwards_what_ttguard_cannot_check(
         server: Running, upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
-    # requests sends str chunks (urllib3 encodes them); the core takes bytes only.
+    # requests sends an array's bytes (urllib3 sends any buffer); the core takes bytes-likes.
     registry = CollectorRegistry()
     session = GuardedSession(server.url, report_only=True, metrics=GuardMetrics(registry))
-    response = session.post(f"{server.url}/twins", data=(part for part in ['{"a"', ": 1}"]))
+    response = session.post(f"{server.url}/twins", data=array.array("B", b'{"a": 1}'))
     assert (response.status_code, upstream.requests[0][1]) == (201, b'{"a": 1}')
     assert "could not check" in caplog.text
     assert registry.get_sample_value("ttguard_requests_total",
                                      {"operation": "create_twin", "verdict": "accepted"}) is None
-    with pytest.raises(TypeError):  # enforcing: the caller's misuse, as before
-        GuardedSession(server.url).post(f"{server.url}/twins", data=iter(['{"a": 1}']))
+    with pytest.raises(TypeError, match="a body chunk is bytes-like, not array"):
+        GuardedSession(server.url).post(f"{server.url}/twins", data=array.array("B", b"{}"))
+
+
+TEXT_ACCEPTED = '{"description": {"name": "Pump 7", "site": "Gdańsk ☂"}}'
+#: Bodies requests sends that are no bytes: made afresh from the body's text (and a file path).
+REQUESTS_BODIES: dict[str, Callable[[str, Path], Any]] = {
+    "bytearray": lambda text, _: bytearray(text.encode()),
+    "memoryview": lambda text, _: memoryview(text.encode()),
+    "str_generator": lambda text, _: (piece for piece in (text[:20], text[20:])),
+    "text_file": lambda text, path: open(path, encoding="utf-8"),  # noqa: SIM115 (closed below)
+}
+
+
+@pytest.mark.parametrize("kind", REQUESTS_BODIES)
+@pytest.mark.parametrize(("text", "refusal"), [(TEXT_ACCEPTED, None), (REFUSED.decode(), OURS)],
+                         ids=["accepted", "refused"])
+@pytest.mark.filterwarnings("ignore::requests.exceptions.FileModeWarning")
+def test_requests_judges_the_bytes_urllib3_sends_for_a_body_that_is_no_bytes(
+        server: Running, upstream: Upstream, tmp_path: Path, kind: str, text: str,
+        refusal: tuple[int, str] | None) -> None:
+    path = tmp_path / "body.json"
+    path.write_text(text, encoding="utf-8")
+    sent = []
+    for session in (requests.Session(), GuardedSession(server.url, report_only=True,
+                                                       reporter=Reporter(stream := io.StringIO())),
+                    GuardedSession(server.url)):
+        body = REQUESTS_BODIES[kind](text, path)
+        try:
+            sent.append(session.post(f"{server.url}/twins", data=body).status_code)
+        except TTError as error:
+            sent.append((error.subcode, error.description))
+        finally:
+            if isinstance(body, io.IOBase):
+                sent.append(body.tell())  # read to its end when sent; else left where it was
+                body.close()
+    assert [line["kind"] for line in records(stream)] == ([] if refusal is None
+                                                          else ["false_rejection"])
+    whole = text.encode()
+    if refusal is None:
+        assert [body for _, body in upstream.requests] == [whole] * 3
+    else:
+        assert [body for _, body in upstream.requests] == [whole] * 2  # enforcing: nothing
+    unguarded, *guarded = received(upstream)
+    assert guarded == [unguarded] * len(guarded)
+    def file_at(position: int) -> list[int]:
+        return [position] if kind == "text_file" else []
+
+    end = len(whole)
+    assert sent == [201, *file_at(end), 201, *file_at(end),
+                    *([201, *file_at(end)] if refusal is None else [refusal, *file_at(0)])]
 
 
 @pytest.mark.parametrize("library", LIBRARIES)
@@ -535,3 +602,211 @@ def test_a_request_for_no_operation_is_neither_counted_nor_compared(
     assert (response.status_code, upstream.requests[0][1]) == (400, b"{")
     assert stream.getvalue() == ""
     assert registry.get_sample_value("ttguard_body_size_bytes_count") == 0
+
+
+GENERATED = [ACCEPTED[:10], ACCEPTED[10:]]
+#: How each kind of httpx content is given, and the bytes httpx sends for it.
+HTTPX_CONTENT: dict[str, tuple[dict[str, Any], bytes]] = {
+    "bytes": ({"content": ACCEPTED}, ACCEPTED),
+    "json": ({"json": json.loads(ACCEPTED)}, json.dumps(json.loads(ACCEPTED),
+                                                        separators=(",", ":")).encode()),
+    "generator": ({}, ACCEPTED),
+}
+#: What makes httpx send a request again: the query or header that has the upstream ask for it.
+RESEND: dict[str, tuple[str, dict[str, str]]] = {
+    "307": ("?redirect=307", {}),
+    "308": ("?redirect=308", {}),
+    "digest": ("", {"x-answer": "digest"}),
+}
+
+
+def httpx_resent(library: str, url: str, content: str, how: str,
+                 guard: dict[str, Any] | None) -> str:
+    """POST /twins with httpx (``library``: sync or async), with the guard (its options) or
+    without (``None``), and have the upstream ask for the request again (``how``); following
+    redirects, with Digest auth. The status, or the name of the exception raised."""
+    query, headers = RESEND[how]
+    options = {"url": f"{url}/twins{query}", "headers": headers, "follow_redirects": True,
+               "auth": httpx.DigestAuth("user", "pass"), **HTTPX_CONTENT[content][0]}
+
+    def sync_pieces() -> Iterator[bytes]:
+        yield from GENERATED
+
+    async def async_pieces() -> AsyncIterator[bytes]:
+        for piece in GENERATED:
+            yield piece
+
+    async def send_async() -> int:
+        transport = (httpx.AsyncHTTPTransport() if guard is None
+                     else AsyncGuardTransport(base_url=url, **guard))
+        async with httpx.AsyncClient(transport=transport) as client:
+            if content == "generator":
+                options["content"] = async_pieces()
+            return (await client.post(**options)).status_code
+
+    try:
+        if library == "httpx_async":
+            return str(asyncio.run(send_async()))
+        transport = httpx.HTTPTransport() if guard is None else GuardTransport(base_url=url,
+                                                                               **guard)
+        with httpx.Client(transport=transport) as client:
+            if content == "generator":
+                options["content"] = sync_pieces()
+            return str(client.post(**options).status_code)
+    except (httpx.HTTPError, httpx.StreamError) as failure:
+        return type(failure).__name__
+
+
+@pytest.mark.parametrize("how", RESEND)
+@pytest.mark.parametrize("content", HTTPX_CONTENT)
+@pytest.mark.parametrize("library", ["httpx", "httpx_async"])
+@pytest.mark.parametrize("guard", [{}, {"report_only": True}], ids=["enforcing", "report_only"])
+def test_httpx_sends_a_request_again_as_it_does_without_ttguard(
+        server: Running, upstream: Upstream, library: str, content: str, how: str,
+        guard: dict[str, Any]) -> None:
+    # Given content is sent again whole; a generator cannot be, and httpx says so.
+    outcomes = [httpx_resent(library, server.url, content, how, options)
+                for options in (None, guard)]
+    bodies = [body for _, body in upstream.requests]
+    sent = HTTPX_CONTENT[content][1]
+    if content == "generator":
+        assert (outcomes, bodies) == (["StreamConsumed"] * 2, [sent] * 2)
+    else:
+        assert (outcomes, bodies) == (["201"] * 2, [sent] * 4)
+        assert [scope["path"] for scope, _ in upstream.requests[2:]] == ["/twins"] * 2
+
+
+TWIN = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
+LEDGER = f"/twins/{TWIN}/ledgers/personal"
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_each_hop_of_a_redirect_is_judged(server: Running, upstream: Upstream,
+                                          library: str) -> None:
+    # A twin's description, accepted by create_twin, sent on to add_twin_ledger_entry.
+    target = f"/twins?redirect=307&to={LEDGER}"
+    with pytest.raises(TTError) as refusal:
+        post(library, server.url, ACCEPTED, target=target)
+    assert (refusal.value.subcode, refusal.value.description) == (
+        400926, "body::entries: field required")
+    assert [scope["path"] for scope, _ in upstream.requests] == ["/twins"]
+    stream = io.StringIO()
+    assert post(library, server.url, ACCEPTED, target=target, report_only=True,
+                reporter=Reporter(stream))[0] == 201
+    assert [scope["path"] for scope, _ in upstream.requests] == ["/twins", "/twins", LEDGER]
+    assert records(stream) == [{
+        **record("false_rejection", (400926, "body::entries: field required"),
+                 (201, None, None, None)),
+        "operation": "add_twin_ledger_entry", "path_template": "/twins/{twin}/ledgers/{ledger}"}]
+
+
+async def async_pieces(pieces: list[bytes]) -> AsyncIterator[bytes]:
+    for piece in pieces:
+        yield piece
+
+
+def aiohttp_sent(url: str, data: Callable[[], Any], *, target: str = "/twins",
+                 guard: dict[str, Any] | None = None) -> str:
+    """POST ``target`` with aiohttp, the body ``data()``, with the guard (its options) or without
+    (``None``): the status, or the exception raised."""
+    async def send() -> int:
+        session = aiohttp.ClientSession() if guard is None else guarded_client_session(url,
+                                                                                       **guard)
+        async with session, session.post(url + target, data=data()) as response:
+            await response.read()
+            return response.status
+
+    try:
+        return str(asyncio.run(send()))
+    except aiohttp.ClientError as failure:
+        return f"{type(failure).__name__}: {failure}"
+
+
+CONSUMED = ("ClientPayloadError: Cannot follow redirect with a consumed request body. Use bytes, "
+            "a seekable file-like object, or set allow_redirects=False.")
+
+
+@pytest.mark.parametrize(("pieces", "guard"), [
+    (GENERATED, {}), (GENERATED, {"report_only": True}), (MIB, {"report_only": True})],
+    ids=["accepted", "accepted_report_only", "over_quota_report_only"])
+def test_aiohttp_refuses_to_redirect_a_spent_stream_as_it_does_without_ttguard(
+        server: Running, upstream: Upstream, pieces: list[bytes], guard: dict[str, Any]) -> None:
+    outcomes = [aiohttp_sent(server.url, lambda: async_pieces(pieces), target="/twins?redirect",
+                             guard=options) for options in (None, guard)]
+    assert outcomes == [CONSUMED] * 2
+    assert [body for _, body in upstream.requests] == [b"".join(pieces)] * 2  # one hop each
+
+
+def multipart(pieces: list[bytes]) -> aiohttp.MultipartWriter:
+    """A multipart body (a fixed boundary) of a JSON part, then a part streamed from
+    ``pieces``."""
+    writer = aiohttp.MultipartWriter(boundary="b0undary")
+    writer.append_json({"description": {"name": "Pump 7"}})
+    writer.append(async_pieces(pieces))
+    return writer
+
+
+@pytest.mark.parametrize("guard", [{"report_only": True}, {}], ids=["report_only", "enforcing"])
+@pytest.mark.parametrize("pieces", [GENERATED, MIB], ids=["small", "over_quota"])
+def test_aiohttp_sends_a_multipart_body_unread_and_whole(
+        server: Running, upstream: Upstream, pieces: list[bytes], guard: dict[str, Any]) -> None:
+    # Its write would start over, boundary and all, where a check had stopped it.
+    stream = io.StringIO()
+    outcomes = [aiohttp_sent(server.url, lambda: multipart(pieces), guard=options)
+                for options in (None, {**guard, "reporter": Reporter(stream)})]
+    assert outcomes == ["201"] * 2
+    unguarded, guarded = received(upstream)
+    assert guarded == unguarded
+    assert unguarded[0].endswith(b"".join(pieces) + b"\r\n--b0undary--\r\n")
+    assert records(stream) == []
+    with pytest.raises(TTError) as refusal:  # the path is still judged
+        aiohttp_sent(server.url, lambda: multipart(pieces), target="/twins/pump-7/ledgers/personal",
+                     guard={})
+    assert (refusal.value.subcode, refusal.value.description) == (
+        400589, "path::twin: value is not a valid uuid")
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("guard", [{}, {"report_only": True}], ids=["enforcing", "report_only"])
+def test_a_body_under_a_content_encoding_is_sent_unjudged(
+        server: Running, upstream: Upstream, library: str, guard: dict[str, Any]) -> None:
+    # The server may or may not decode it: gzip's bytes are no UTF-8, what they hold is refused.
+    gzipped = {"Content-Encoding": "gzip"}
+    stream = io.StringIO()
+    for body in (gzip.compress(REFUSED), gzip.compress(b"x" * 100_000)):
+        seen = post(library, server.url, body, headers=gzipped, reporter=Reporter(stream),
+                    **guard)
+        assert seen == post(library, server.url, body, headers=gzipped, guarded=False)
+        assert seen == (201, body)
+    unguarded, guarded = received(upstream)[2:]
+    assert guarded == unguarded
+    assert records(stream) == []
+    with pytest.raises(TTError) as refusal:  # the path is judged still
+        post(library, server.url, ACCEPTED, target="/twins/pump-7/ledgers/personal",
+             headers=gzipped)
+    assert (refusal.value.subcode, refusal.value.description) == (
+        400589, "path::twin: value is not a valid uuid")
+    with pytest.raises(TTError) as refusal:  # identity is no encoding
+        post(library, server.url, REFUSED, headers={"Content-Encoding": "identity"})
+    assert (refusal.value.subcode, refusal.value.description) == OURS
+
+
+@pytest.mark.parametrize("guard", [{}, {"report_only": True}], ids=["enforcing", "report_only"])
+def test_aiohttp_compress_sends_the_body_unjudged(server: Running, upstream: Upstream,
+                                                  guard: dict[str, Any]) -> None:
+    stream = io.StringIO()
+
+    async def send(guarded: bool) -> int:
+        session = (guarded_client_session(server.url, reporter=Reporter(stream), **guard)
+                   if guarded else aiohttp.ClientSession())
+        async with session, session.post(f"{server.url}/twins", data=REFUSED,
+                                         compress="deflate") as response:
+            return response.status
+
+    statuses = [asyncio.run(send(guarded)) for guarded in (False, True)]
+    assert statuses == [201, 201]
+    unguarded, guarded = received(upstream)
+    assert guarded == unguarded
+    assert (b"content-encoding", b"deflate") in unguarded[1]
+    assert zlib.decompress(unguarded[0]) == REFUSED
+    assert records(stream) == []

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -294,6 +296,22 @@ def test_accepted_streamed_bodies_arrive_whole(server: Running, recorder: Record
     assert [received for _, received in recorder.requests] == [body] * 4
 
 
+def test_httpx_through_a_proxy_as_the_readme_spells_it_is_guarded(
+        server: Running, recorder: Recorder) -> None:
+    # The proxy given to the wrapped transport, none to the client (whose proxy= or mounts=
+    # would route around the guard). The recorder stands in for the proxy.
+    transport = GuardTransport(httpx.HTTPTransport(proxy=server.url),
+                               base_url="http://api.example")
+    with httpx.Client(transport=transport) as client:
+        with pytest.raises(TTError) as error:
+            client.post("http://api.example/twins", content=RAW_BODIES[2][0])
+        assert recorder.requests == []
+        reply = client.post("http://api.example/twins", json={"description": {"name": "x"}})
+    assert verdict(error) == RAW_BODIES[2][1]
+    assert (reply.status_code, [body for _, body in recorder.requests]) == (
+        201, [b'{"description":{"name":"x"}}'])
+
+
 def test_requests_elsewhere_go_unchecked(server: Running, recorder: Recorder) -> None:
     session = GuardedSession("https://rest.trustedtwin.com")
     response = session.post(f"{server.url}/twins", data=b"{")
@@ -336,3 +354,27 @@ def test_every_endpoint_of_the_official_client_is_recognised() -> None:
         validator = guard.validator(method, url)
         recognised[name] = validator.operation if validator else None
     assert recognised == {name: name for name in ENDPOINTS}
+
+
+def test_a_star_import_takes_the_guards_of_the_extras_installed() -> None:
+    # aiohttp blocked, as if not installed: the other guards come, its own say what they need.
+    script = """
+import sys
+sys.modules["aiohttp"] = None
+from ttguard.clients import *
+print(sorted(name for name in dir() if not name.startswith("_") and name != "sys"))
+import ttguard.clients
+print(dir(ttguard.clients))
+try:
+    ttguard.clients.guard_middleware
+except ImportError as error:
+    print(str(error).split(" (")[0])
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert run.stdout.splitlines() == [
+        str(["AsyncGuardTransport", "DEFAULT_BASE_URL", "GuardTransport", "GuardedSession",
+             "RequestGuard"]),
+        str(["AsyncGuardTransport", "DEFAULT_BASE_URL", "GuardTransport", "GuardedSession",
+             "RequestGuard", "guard_middleware", "guarded_client_session"]),
+        "ttguard.clients.guard_middleware needs aiohttp: pip install 'ttguard[aiohttp]'"]

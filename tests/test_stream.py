@@ -216,6 +216,22 @@ def test_settle_returns_none_for_a_body_that_passes() -> None:
         validator.feed(b"x")
 
 
+def test_finish_without_body_judges_the_path_and_query_alone() -> None:
+    twin = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
+    bad_path = StreamValidator("add_twin_ledger_entry",
+                               path_params={"twin": "pump-7", "ledger": "personal"})
+    with pytest.raises(TTError) as error:
+        bad_path.finish_without_body()
+    assert verdict(error) == (400, 400589, "path::twin: value is not a valid uuid")
+    with pytest.raises(TTError):
+        bad_path.finish()  # the verdict stays
+    fine = StreamValidator("add_twin_ledger_entry",
+                           path_params={"twin": twin, "ledger": "personal"})
+    fine.finish_without_body()  # its required body fields are not asked for
+    with pytest.raises(ValueError, match="this body is finished"):
+        fine.feed(b"{}")
+
+
 def test_a_verdict_keeps_no_frame_that_saw_the_request() -> None:
     # The validator keeps its verdict: frames kept in its traceback would keep the parsed
     # request alive until the cyclic collector ran (and show its values to a logger that

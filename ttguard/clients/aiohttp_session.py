@@ -14,7 +14,11 @@ session=guarded_client_session())``.
 The body is the payload aiohttp serialised (``json=`` gives its bytes). A streamed payload (an
 async iterator, a file) is written into the core no further than the quota plus one chunk.
 Bytes and seekable files are written again from their start when sent; a stream that cannot be
-(an async iterator) is sent as the chunks taken, then its rest, framed as aiohttp framed it.
+(an async iterator, a pipe) is sent as the chunks taken, then its rest, framed as aiohttp
+framed it. Only those payloads, whose write can stop at the verdict and go on exactly, are
+judged: any other (a multipart writer, whose write would start over) is sent unread, and the
+verdict covers the method, path and query alone. That can only miss a refusal (then the
+server's own answer comes back), never refuse what the server would accept.
 
 With ``report_only`` every request is sent as aiohttp would send it without the guard. The
 status of each response is set beside the verdict; a small error body is read for it
@@ -30,7 +34,7 @@ from typing import TYPE_CHECKING, Any, cast
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.client_middlewares import ClientHandlerType, ClientMiddlewareType
-from aiohttp.payload import Payload
+from aiohttp.payload import AsyncIterablePayload, BytesPayload, IOBasePayload, Payload
 
 from ..core import DEFAULT_MAX_BODY, TTError
 from ..report import Reporter
@@ -40,7 +44,6 @@ from .request_guard import (
     GuardedRequest,
     RequestGuard,
     atake,
-    content_length,
     wants_error_body,
 )
 
@@ -67,8 +70,20 @@ class _IntoCheck:
             raise _Decided
 
 
+#: The payloads whose write, stopped once the verdict is certain, still sends the body exactly:
+#: bytes and a file that can seek are written again from their start, a file that cannot seek
+#: and an async iterable go on from where the check stopped. A multipart writer would start
+#: over (its boundary and first parts again), and a payload class of one's own is unknown.
+_RESUMABLE = (BytesPayload, IOBasePayload, AsyncIterablePayload)
+
+
 class _Replay(Payload):
-    """What a spent stream payload gave the check, then what it has left to give."""
+    """What a spent stream payload gave the check, then what it has left to give.
+
+    Spent once written, as the payload it stands for: aiohttp then refuses to follow a redirect
+    with it (``ClientPayloadError``) as it would without the guard, where sending it again
+    would send the chunks taken alone.
+    """
 
     def __init__(self, taken: list[bytes], rest: Payload | None, size: int | None) -> None:
         super().__init__(taken)
@@ -82,6 +97,7 @@ class _Replay(Payload):
         return b"".join(self._taken).decode(encoding, errors)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
+        self._consumed = True
         for chunk in self._taken:
             await writer.write(chunk)
         if self._rest is not None:
@@ -117,12 +133,13 @@ def guard_middleware(base_url: str = DEFAULT_BASE_URL, *,
 
     async def ttguard_middleware(request: aiohttp.ClientRequest,
                                  handler: ClientHandlerType) -> aiohttp.ClientResponse:
-        check = request_guard.begin(request.method, str(request.url),
-                                    declared_length=content_length(request.headers))
+        check = request_guard.begin(request.method, str(request.url), request.headers)
         if check is None:
             return await handler(request)
         payload = request.body
-        if payload and not check.decided:
+        if payload and not isinstance(payload, _RESUMABLE):
+            check.leave_body()
+        elif payload and not check.decided:
             with contextlib.suppress(_Decided):
                 await payload.write(cast(AbstractStreamWriter, _IntoCheck(check)))
         try:

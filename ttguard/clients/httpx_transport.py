@@ -10,7 +10,9 @@ client's call, and the wrapped transport never sees it: no connection is opened.
 read from ``request.stream``, the bytes httpx would send: given content is checked as it is; a
 generator body is consumed through the core no further than the quota plus one chunk, and what
 was taken is sent in its place, then the rest of the generator (still chunked, as httpx framed
-it).
+it). A request httpx sends again (to follow a 307 or 308, to answer an auth challenge) comes
+through the transport again and is judged again, with the body httpx would resend: given
+content whole, and for a generator, ``httpx.StreamConsumed`` as without the guard.
 
 With ``report_only`` every request goes to the wrapped transport as httpx built it. The status
 of each response is set beside the verdict; a small error body is read for it (``read()``,
@@ -45,14 +47,22 @@ __all__ = ["AsyncGuardTransport", "GuardTransport"]
 
 
 class _Stream(httpx.SyncByteStream):
-    """``chunks`` in the place of ``source``, which is closed with it."""
+    """``chunks`` in the place of ``source``, which is closed with it.
+
+    httpx iterates a request's stream again to resend it (following a 307 or 308, answering an
+    auth challenge), each time through the transport, so each hop is judged anew. The second
+    and later iterations are ``source``'s own: given content replays, a generator raises
+    ``httpx.StreamConsumed``, exactly as without the guard; ``chunks`` (a one-shot iterator,
+    partly spent by the check) could only send nothing.
+    """
 
     def __init__(self, chunks: Iterator[bytes], source: httpx.SyncByteStream) -> None:
-        self._chunks = chunks
+        self._chunks: Iterator[bytes] | None = chunks
         self._source = source
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._chunks
+        chunks, self._chunks = self._chunks, None
+        return iter(self._source) if chunks is None else chunks
 
     def close(self) -> None:
         self._source.close()
@@ -62,23 +72,31 @@ class _AsyncStream(httpx.AsyncByteStream):
     """:class:`_Stream` for async streams."""
 
     def __init__(self, chunks: AsyncIterator[bytes], source: httpx.AsyncByteStream) -> None:
-        self._chunks = chunks
+        self._chunks: AsyncIterator[bytes] | None = chunks
         self._source = source
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks
+        chunks, self._chunks = self._chunks, None
+        return aiter(self._source) if chunks is None else chunks
 
     async def aclose(self) -> None:
         await self._source.aclose()
 
 
 def _begin(guard: RequestGuard, request: httpx.Request) -> GuardedRequest | None:
-    return guard.begin(request.method, str(request.url),
-                       declared_length=content_length(request.headers))
+    return guard.begin(request.method, str(request.url), request.headers)
 
 
 class GuardTransport(httpx.BaseTransport):
     """Wraps ``transport`` (default ``httpx.HTTPTransport()``) with the server's checks.
+
+    Give the wrapped transport what you would give the client: httpx hands a client's
+    ``verify``, ``cert``, ``http2``, ``limits`` and proxy settings (``proxy=``, the
+    environment's) to the transport it makes, never to one it is given. And give the client
+    no ``proxy=`` nor ``mounts=``: httpx sends what they match through their own transports,
+    around this one, unchecked. So, for a proxy::
+
+        httpx.Client(transport=GuardTransport(httpx.HTTPTransport(verify=ctx, proxy=url)))
 
     ``base_url`` is the API's root; requests to other URLs go on unchecked. ``max_body`` is the
     body quota in bytes. ``report_only`` sends every request as if ttguard were absent and only
@@ -134,7 +152,8 @@ class GuardTransport(httpx.BaseTransport):
 
 
 class AsyncGuardTransport(httpx.AsyncBaseTransport):
-    """:class:`GuardTransport` for ``httpx.AsyncClient``; wraps ``httpx.AsyncHTTPTransport()``."""
+    """:class:`GuardTransport` for ``httpx.AsyncClient``; wraps ``httpx.AsyncHTTPTransport()``
+    (given the client's options in the same way: ``httpx.AsyncHTTPTransport(proxy=url)``)."""
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None, *,
                  base_url: str = DEFAULT_BASE_URL, max_body: int = DEFAULT_MAX_BODY,

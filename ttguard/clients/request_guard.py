@@ -8,7 +8,9 @@ API's base URL and names an operation; if so, :meth:`RequestGuard.begin` opens a
 on the very bytes that would go over the wire. A request to any other host, or to a path that
 names no operation, is none of its business and goes on unchecked.
 
-A body is fed to the check as the library would send it: bytes as one chunk, a stream (an
+A body under a ``Content-Encoding`` (gzip, aiohttp's ``compress=``) is not judged: the server
+may or may not decode it, so only its method, path and query are (:meth:`RequestGuard.begin`).
+Any other body is fed to the check as the library would send it: bytes as one chunk, a stream (an
 iterator of chunks) pulled no further than the verdict needs, so an oversized one is judged
 after the quota plus one chunk. The chunks taken are kept (by reference, never more than the
 quota plus one chunk) and :meth:`GuardedRequest.stream` hands back what the library must send
@@ -48,7 +50,7 @@ if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoev
     from ..metrics import GuardMetrics
 
 __all__ = ["DEFAULT_BASE_URL", "ERROR_READ_SIZE", "GuardedRequest", "RequestGuard", "achain",
-           "atake", "content_length", "take", "wants_error_body"]
+           "atake", "content_length", "declares_encoding", "take", "wants_error_body"]
 
 #: Where the official client sends its requests (``TTRESTService(tt_base=None)``).
 DEFAULT_BASE_URL = "https://rest.trustedtwin.com"
@@ -79,6 +81,18 @@ def content_length(headers: Mapping[str, str | bytes]) -> int | None:
             digits = value.strip()
             return int(digits) if digits.isdigit() else None
     return None
+
+
+def declares_encoding(headers: Mapping[str, str | bytes]) -> bool:
+    """Whether a request declares a ``Content-Encoding`` other than ``identity`` (gzip, or
+    aiohttp's ``compress=``): then its body is not judged (:meth:`RequestGuard.begin`)."""
+    for name, value in headers.items():
+        if name.lower() == "content-encoding":
+            text = value.decode("latin-1") if isinstance(value, bytes) else value
+            if any(coding.strip().lower() not in ("", "identity")
+                   for coding in text.split(",")):
+                return True
+    return False
 
 
 def wants_error_body(status: int, declared_length: int | None) -> bool:
@@ -169,9 +183,14 @@ class RequestGuard:
                                max_body=self.max_body, path_params=route.path_params,
                                query=urlsplit(url).query)
 
-    def begin(self, method: str, url: str, *,
-              declared_length: int | None = None) -> GuardedRequest | None:
+    def begin(self, method: str, url: str,
+              headers: Mapping[str, str | bytes] | None = None) -> GuardedRequest | None:
         """The check of one request about to be sent, or ``None`` if it is no API operation.
+
+        ``headers`` are the request's: its ``Content-Length`` is judged with the body. A body
+        under a ``Content-Encoding`` (other than ``identity``) is not judged at all, its length
+        neither: whether the server decodes it is unknown, so judging either the bytes sent or
+        the bytes decoded could refuse what it accepts. The method, path and query still are.
 
         Enforcing, an ambiguous path raises its ``400793`` :class:`~ttguard.TTError`; in
         report-only mode it is logged and the request goes on unchecked (it names no
@@ -186,7 +205,12 @@ class RequestGuard:
             raise
         if route is None:
             return None
-        return GuardedRequest(self, method, url, route, declared_length)
+        headers = headers or {}
+        if declares_encoding(headers):
+            check = GuardedRequest(self, method, url, route, None)
+            check.leave_body()
+            return check
+        return GuardedRequest(self, method, url, route, content_length(headers))
 
 
 class GuardedRequest:
@@ -214,6 +238,8 @@ class GuardedRequest:
         self.whole = False
         #: A failure of ttguard's own while checking (report-only): no verdict to count.
         self.failed = False
+        #: Whether the verdict covers the body: not when it is left unread (:meth:`leave_body`).
+        self.body_judged = True
         self.seconds = 0.0
         self.received = 0
         self._settled = False
@@ -228,20 +254,30 @@ class GuardedRequest:
 
     @property
     def decided(self) -> bool:
-        """Whether feeding more body would change nothing: a verdict, an end, or a failure."""
-        return self.verdict is not None or self.whole or self.failed
+        """Whether feeding more body would change nothing: a verdict, an end, a failure, or a
+        body left unread."""
+        return self.verdict is not None or self.whole or self.failed or not self.body_judged
 
     def feed(self, chunk: bytes) -> None:
         """Take the next chunk of the body as the library sends it (kept, to be sent on);
         feed no more once :attr:`decided`, and call :meth:`body_ended` after the last."""
         self.taken.append(chunk)
-        self.received += len(chunk)
         self._judge(self.validator.feed, chunk)
+        # The core's count: a chunk it cannot take (report-only) must not fail here instead.
+        self.received = self.validator.received
 
     def finish(self) -> None:
         """The body ended: the verdict on the whole request (see :meth:`body_ended`)."""
         self.whole = True
         self._judge(self.validator.finish)
+
+    def leave_body(self) -> None:
+        """Judge the request without its body, which goes on unread and untouched: the path
+        and query only (:attr:`body_judged` turns false). For a body the guard cannot read as
+        the server would, or not without changing what is sent. Feed nothing after it."""
+        if not self.decided:
+            self.body_judged = False
+            self._judge(self.validator.finish_without_body)
 
     def _judge(self, step: Callable[..., object], *arguments: object) -> None:
         started = perf_counter()

@@ -7,11 +7,12 @@ and no connection is opened. The official sync client takes one as it is::
 
     TTRESTService(tt_auth=key, session=GuardedSession())
 
-Bodies as requests prepares them: bytes (``json=``, ``data=bytes``) are checked in place; a
-file-like body is read (up to the quota) and sent from where it was if it can seek; an iterator
-(or a file that cannot seek) is consumed up to the quota plus one chunk, then what was taken is
-sent in its place, followed by the rest of the original, framed as requests framed it
-(``Content-Length`` or chunked).
+Bodies as requests prepares them, judged as the bytes urllib3 sends (text as UTF-8): bytes,
+bytearray, memoryview or str (``json=``, ``data=``) are checked in place; a file-like body,
+binary or text, is read (up to the quota) and sent from where it was if it can seek; an
+iterator of bytes or str (or a file that cannot seek) is consumed up to the quota plus one
+chunk, then what was taken is sent in its place, followed by the rest of the original, framed
+as requests framed it (``Content-Length`` or chunked).
 
 With ``report_only`` every request is sent as requests would send it without the guard. The
 status of each response is set beside the verdict; an error's small body is read for it
@@ -99,28 +100,56 @@ class GuardAdapter(HTTPAdapter):
         return response
 
     def _check(self, request: requests.PreparedRequest) -> GuardedRequest | None:
-        check = self.guard.begin(request.method or "GET", request.url or "",
-                                 declared_length=content_length(request.headers))
+        check = self.guard.begin(request.method or "GET", request.url or "", request.headers)
         if check is None:
             return None
-        body: Any = request.body  # bytes, str, a file or any iterable of chunks
-        if body is None or isinstance(body, (bytes, str)):
-            # Sent as it is; urllib3 encodes a str as UTF-8.
-            check.stream([body.encode("utf-8") if isinstance(body, str) else body or b""])
+        # The body as urllib3 sends it (urllib3.util.request.body_to_chunks, then
+        # HTTPConnection.request): a file read in chunks, a str or anything with the buffer
+        # protocol as one chunk, else an iterable's chunks; text encoded as UTF-8.
+        body: Any = request.body
+        if check.decided:  # from its headers alone: the body is neither read nor replaced
+            check.body_ended()
         elif hasattr(body, "read"):
             start = _position(body)
-            sent = check.stream(iter(lambda: body.read(_READ_SIZE), b""))
+            try:
+                sent = check.stream(map(_encoded, _read(body)))
+            finally:
+                # A file that can seek is sent itself, from where it was, as requests would
+                # (which may also rewind it, to follow a redirect); refused, it is left there.
+                if start is not None:
+                    body.seek(start)
             if start is None:
                 request.body = sent
-            else:
-                # A file that can seek is sent itself, from where it was: as requests would,
-                # which may also rewind it (to follow a redirect).
-                body.seek(start)
+        elif body is None or _one_chunk(body):
+            check.stream([b"" if body is None else _encoded(body)])  # sent as it is
         else:
             # The original is consumed up to the verdict: send what was taken, then the rest,
             # under the framing requests chose (the headers are left as they are).
-            request.body = check.stream(body)
+            request.body = check.stream(map(_encoded, body))
         return check
+
+
+def _one_chunk(body: Any) -> bool:
+    """Whether urllib3 sends ``body`` as a single chunk: a str, or any bytes-like object (bytes,
+    bytearray, memoryview, which the core reads; an array, which it cannot)."""
+    if isinstance(body, str):
+        return True
+    try:
+        memoryview(body)
+    except TypeError:
+        return False
+    return True
+
+
+def _encoded(chunk: Any) -> Any:
+    """A chunk as urllib3 puts it on the wire: a str as its UTF-8 bytes, anything else as is."""
+    return chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+
+
+def _read(file: Any) -> Iterator[Any]:
+    """A file body's chunks, ``bytes`` or, from a text file, ``str``, until one is empty."""
+    while chunk := file.read(_READ_SIZE):
+        yield chunk
 
 
 def _position(body: Any) -> int | None:

@@ -308,6 +308,20 @@ class StreamValidator:
                 raise verdict
         return self._value
 
+    def finish_without_body(self) -> None:
+        """The end of a request whose body is not judged: raise the verdict on its path and query
+        parameters alone (or one reached already, a declared length over the quota). For an
+        adapter that cannot read the body as the server will, a compressed one say: it
+        forwards the body unread. Nothing may be fed after it."""
+        if self._verdict is not None:
+            raise self._verdict
+        if self.operation is not None and not self._finished:
+            verdict = request_verdict(self.operation, {"path": self._path, "query": self._query})
+            if verdict is not None:
+                raise self._keep(verdict)
+        self._finished = True
+        self._plain = False
+
     def settle(self) -> TTError | None:
         """The end of the body, as :meth:`finish` but returning the verdict instead of raising it:
         a :class:`TTError`, or ``None`` when the body passes (:meth:`finish` then returns its
