@@ -164,3 +164,12 @@ def test_the_answer_has_one_date_and_one_server(upstream: tuple[Running, Recorde
         response = httpx.post(f"{gateway.url}/twins", content=VALID)
     assert (response.status_code, response.headers.get_list("server"),
             len(response.headers.get_list("date"))) == (201, ["uvicorn"], 1)
+
+
+@pytest.mark.parametrize("upstream", ["notaurl", "ftp://example.com", "http://", "/twins"])
+def test_an_upstream_that_is_no_http_url_is_refused_at_construction(upstream: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        create_app(upstream)
+    assert str(refused.value) == (
+        f"the upstream is 'local' or an absolute http or https URL (such as "
+        f"https://rest.trustedtwin.com), not {upstream!r}")
