@@ -224,6 +224,24 @@ def test_a_records_file_gets_one_line_per_disagreement(upstream: Running,
         "false_rejection"}
 
 
+@pytest.mark.parametrize(("records", "kind"), [
+    (None, "NoneType"), (5, "int"), (b"disagreements.jsonl", "bytes"),
+    (io.BytesIO(), "BytesIO"),
+])
+def test_a_reporter_refuses_records_it_could_not_write_to(records: object, kind: str) -> None:
+    with pytest.raises(TypeError) as refused:
+        Reporter(records)  # type: ignore[arg-type]
+    assert str(refused.value) == ("records is where to write: a path (str or pathlib.Path), a "
+                                  f"text stream or a logging.Logger, not {kind}")
+
+
+def test_a_reporter_takes_a_path_a_text_stream_or_a_logger(tmp_path: Path) -> None:
+    for records in (str(tmp_path / "a.jsonl"), tmp_path / "b.jsonl", io.StringIO(),
+                    logging.getLogger("ttguard.test")):
+        Reporter(records).close()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.jsonl", "b.jsonl"]
+
+
 # -- report-only forwards as if ttguard were absent --------------------------------------------
 
 
