@@ -186,6 +186,7 @@ def test_unknown_operation_names_are_refused_at_construction(recorder: Recorder)
      "reporter must be a ttguard.report.Reporter, e.g. Reporter('x.jsonl'), not str"),
     ({"metrics": object()},
      "metrics must be a ttguard.metrics.GuardMetrics, e.g. GuardMetrics.default(), not object"),
+    ({"max_body": "65536"}, "max_body must be an int, a number of bytes, not str"),
 ])
 def test_a_setting_of_the_wrong_type_is_refused_at_construction(
         recorder: Recorder, setting: dict[str, Any], message: str) -> None:

@@ -71,7 +71,7 @@ from .core import DEFAULT_MAX_BODY, Route, StreamValidator, Subcode, TTError, ju
 from .core import operations as known_operations
 from .core.compare import MAX_ERROR_BODY, Answer, read_answer
 from .core.routes import route_path
-from .core.stream import quota_violation
+from .core.stream import check_size, quota_violation
 from .report import Reporter, check_recorders, log_refusal, settle
 
 if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
@@ -418,8 +418,7 @@ class GuardMiddleware:
                  require_authorization: bool = False, operations: Collection[str] | None = None,
                  reject_unknown: bool = False, report_only: bool = False,
                  reporter: Reporter | None = None, metrics: GuardMetrics | None = None) -> None:
-        if max_body < 0:
-            raise ValueError(f"max_body must not be negative: {max_body}")
+        check_size("max_body", max_body)
         if not isinstance(prefix, str):
             raise TypeError(f"prefix is the path the API is mounted under, a str such as '/api' "
                             f"or '', not {type(prefix).__name__}")
