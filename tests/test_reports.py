@@ -7,6 +7,7 @@ A real upstream on 127.0.0.1 answers the Trusted Twin error each test chooses (b
 from __future__ import annotations
 
 import asyncio
+import importlib
 import io
 import json
 import logging
@@ -452,6 +453,33 @@ def test_a_process_on_its_own_exposes_every_bucket_before_any_request() -> None:
     buckets = [key for key in exposed(registry) if key[0] == "ttguard_body_size_bytes_bucket"]
     assert len(buckets) == 8
     assert exposed(registry)[("ttguard_check_duration_seconds_count", ())] == 0
+
+
+ALREADY_REGISTERED = ("the ttguard metrics are already registered in this registry: share one "
+                      "GuardMetrics (GuardMetrics.default() for prometheus-client's default "
+                      "registry) or give each a CollectorRegistry of its own")
+
+
+def test_the_metrics_registered_twice_in_one_registry_say_what_to_do() -> None:
+    registry = CollectorRegistry()
+    GuardMetrics(registry)
+    with pytest.raises(ValueError) as refused:
+        GuardMetrics(registry)
+    assert str(refused.value) == ALREADY_REGISTERED
+    GuardMetrics.default()  # made once, on the default registry, by this test or another
+    with pytest.raises(ValueError) as refused:
+        GuardMetrics()
+    assert str(refused.value) == ALREADY_REGISTERED
+
+
+def test_the_metrics_without_prometheus_client_name_the_extra(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "ttguard.metrics")
+    with pytest.raises(ImportError) as refused:
+        importlib.import_module("ttguard.metrics")
+    assert str(refused.value).startswith(
+        "ttguard.metrics needs prometheus-client: pip install 'ttguard[metrics]' (")
 
 
 def test_a_refusal_leaves_no_garbage_for_the_cyclic_collector() -> None:
