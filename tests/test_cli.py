@@ -199,6 +199,14 @@ def test_the_gateway_demo_answers_each_request_as_the_server_would() -> None:
                         "false_rejection 401000,"]
 
 
+def test_the_readme_counts_the_gateway_demos_requests() -> None:
+    from examples.gateway_demo import REQUESTS
+
+    readme = (ROOT / "README.md").read_text()
+    assert f"prints its verdict on {len(REQUESTS)} requests" in readme
+    assert f"then the same {len(REQUESTS)} in report-only mode" in readme
+
+
 def test_serve_openapi_reaches_the_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
     from ttguard import gateway
 
