@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from hypothesis import strategies as st
 
-from ttguard.core.catalogue import request_schema
+from ttguard.core.catalogue import operations, path_parameters, request_schema
 from ttguard.core.fast_engine import readable_text
 from ttguard.core.routes import parse_query
 
@@ -181,8 +181,10 @@ def requests(draw: st.DrawFn, operation: str) -> tuple[dict[str, str], str, byte
     path = draw(values(parts.get("path", _ANY_OBJECT)))
     query = draw(values(parts.get("query", _ANY_OBJECT)))
     body = draw(values(parts.get("body", _ANYTHING)))
-    path = {str(name): _as_text(value) for name, value in path.items()} if isinstance(
-        path, dict) else {}
+    # Only the names in the operation's path: no route gives another, and validate() refuses it.
+    named = path_parameters(operations()[operation].path)
+    path = {str(name): _as_text(value) for name, value in path.items()
+            if str(name) in named} if isinstance(path, dict) else {}
     query = urlencode([(str(name), _as_text(value)) for name, value in query.items()]
                       ) if isinstance(query, dict) else ""
     encoded = json.dumps(body, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")

@@ -173,6 +173,28 @@ def test_unknown_operation_names_are_refused_at_construction(recorder: Recorder)
         GuardMiddleware(recorder, operations=["create_twn"])
 
 
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"prefix": None},
+     "prefix is the path the API is mounted under, a str such as '/api' or '', not NoneType"),
+    ({"prefix": b"/api"},
+     "prefix is the path the API is mounted under, a str such as '/api' or '', not bytes"),
+    ({"operations": "create_twin"},
+     "operations is a collection of operation names, not one name: ['create_twin']"),
+    ({"reporter": "x.jsonl"},
+     "reporter must be a ttguard.report.Reporter, e.g. Reporter('x.jsonl'), not str"),
+    ({"report_only": True, "reporter": "x.jsonl"},
+     "reporter must be a ttguard.report.Reporter, e.g. Reporter('x.jsonl'), not str"),
+    ({"metrics": object()},
+     "metrics must be a ttguard.metrics.GuardMetrics, e.g. GuardMetrics.default(), not object"),
+    ({"max_body": "65536"}, "max_body must be an int, a number of bytes, not str"),
+])
+def test_a_setting_of_the_wrong_type_is_refused_at_construction(
+        recorder: Recorder, setting: dict[str, Any], message: str) -> None:
+    with pytest.raises(TypeError) as refused:
+        GuardMiddleware(recorder, **setting)
+    assert str(refused.value) == message
+
+
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
     | st.text(max_size=30),

@@ -85,6 +85,9 @@ def test_without_an_operation_only_the_generic_checks_run() -> None:
     (["validate"], "validate takes [OPERATION] FILE"),
     (["validate", "--frobnicate", "-"], "unrecognized arguments: --frobnicate"),
     (["validate", "--method", "GET", "--path", "/nowhere", "-"], "no operation is GET /nowhere"),
+    (["validate", "--path", "/nowhere", "-"], "no operation is POST /nowhere"),
+    (["validate", "--method", "GET", "-"],
+     "--method names the operation with --path, and --path is missing"),
     (["validate", "--method", "POST", "--path", "/twins;x", "-"],
      "POST /twins;x: Request path is ambiguous: a ';' parameter."),
     (["validate", "--max-body", "-1", "-"], "--max-body must not be negative"),
@@ -95,6 +98,73 @@ def test_usage_errors_exit_2_with_a_message(arguments: list[str], message: str) 
     result = run(*arguments)
     assert result.returncode == 2
     assert message in result.stderr.decode()
+
+
+@pytest.mark.parametrize("arguments", [
+    ["validate", "--max-body", "-1", "-"],
+    ["validate", "nope", "-"],
+    ["validate", "--frobnicate", "-"],
+])
+def test_a_usage_error_after_parsing_shows_the_commands_usage(arguments: list[str]) -> None:
+    assert run(*arguments).stderr.decode().startswith(
+        "usage: ttguard validate [-h] [OPERATION | --op NAME | --method M --path P]")
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--port", "99999"], "argument --port: not a port number (0 to 65535): '99999'"),
+    (["--port", "http"], "argument --port: not a port number (0 to 65535): 'http'"),
+    (["--metrics-port", "-1"], "argument --metrics-port: not a port number (0 to 65535): '-1'"),
+    (["--report", "/nonexistent/dir/x.jsonl"],
+     "cannot write the report /nonexistent/dir/x.jsonl: No such file or directory"),
+    (["--upstream", "notaurl"], "--upstream: the upstream is 'local' or an absolute http or https "
+                                "URL (such as https://rest.trustedtwin.com), not 'notaurl'"),
+    (["--upstream", "ftp://example.com"], "--upstream: the upstream is 'local' or an absolute "
+     "http or https URL (such as https://rest.trustedtwin.com), not 'ftp://example.com'"),
+])
+def test_serve_refuses_what_it_could_not_serve_with_before_serving(
+        arguments: list[str], message: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from ttguard import gateway
+
+    monkeypatch.setattr(gateway, "serve", lambda upstream, **options: pytest.fail("served"))
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", *arguments])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"ttguard serve: error: {message}"
+
+
+def test_serve_takes_any_port_uvicorn_takes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ttguard import gateway
+
+    ports: list[object] = []
+    monkeypatch.setattr(gateway, "serve", lambda upstream, **options: ports.append(
+        (options["port"], options["metrics_port"])))
+    assert main(["serve", "--port", "0", "--metrics-port", "65535"]) == 0
+    assert ports == [(0, 65535)]
+
+
+@pytest.mark.parametrize(("arguments", "epilog"), [
+    (["--help"], "exit status: 0 done (validate: the body is accepted), 1 the body is refused "
+                 "(validate), 2 a usage error"),
+    (["validate", "--help"], "exit status: 0 the body is accepted, 1 it is refused, 2 a usage "
+                             "error"),
+])
+def test_the_help_gives_the_exit_statuses(arguments: list[str], epilog: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(arguments)
+    assert " ".join(capsys.readouterr().out.split()).endswith(epilog)
+
+
+@pytest.mark.parametrize("command", ["ops", "openapi"])
+def test_a_reader_that_leaves_early_gets_no_traceback(command: str) -> None:
+    with subprocess.Popen([sys.executable, "-m", "ttguard", command], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:
+        # Closed before the command writes: every write of it meets a pipe with no reader.
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        stderr = process.stderr.read()
+    assert (process.returncode, stderr) == (1, b"")
 
 
 def test_ops_lists_every_operation() -> None:
@@ -127,6 +197,14 @@ def test_the_gateway_demo_answers_each_request_as_the_server_would() -> None:
                         "false_rejection 400415,", "false_rejection 400589,",
                         "false_rejection 400926,", "false_rejection 400589,",
                         "false_rejection 401000,"]
+
+
+def test_the_readme_counts_the_gateway_demos_requests() -> None:
+    from examples.gateway_demo import REQUESTS
+
+    readme = (ROOT / "README.md").read_text()
+    assert f"prints its verdict on {len(REQUESTS)} requests" in readme
+    assert f"then the same {len(REQUESTS)} in report-only mode" in readme
 
 
 def test_serve_openapi_reaches_the_gateway(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from types import FrameType
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from types import FrameType, MappingProxyType
 
 import pytest
 from conftest import cyclic_garbage, verdict
@@ -135,6 +135,58 @@ def test_an_unserialisable_value_is_a_type_error_that_says_what_to_do() -> None:
 def test_a_body_of_an_unknown_type_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="cannot validate a body of type object"):
         validate(object())  # type: ignore[arg-type]
+
+
+def test_an_async_body_given_to_validate_points_to_avalidate() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"{}"
+
+    with pytest.raises(TypeError) as refused:
+        validate(chunks())  # type: ignore[arg-type]
+    assert str(refused.value) == ("cannot validate a body of type async_generator: an async "
+                                  "iterable of chunks is for avalidate(), awaited")
+
+
+#: validate() with a body in one piece, and with one that streams: each checks its arguments.
+ENTRIES: list[Callable[..., object]] = [
+    lambda **arguments: validate(b"", "get_twin", **arguments),
+    lambda **arguments: validate(iter([b""]), "get_twin", **arguments),
+    lambda **arguments: StreamValidator("get_twin", **arguments),
+]
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"max_body": "10"}, "max_body must be an int, a number of bytes, not str"),
+    ({"max_body": None}, "max_body must be an int, a number of bytes, not NoneType"),
+    ({"content_length": "2"}, "content_length must be an int, a number of bytes, not str"),
+    ({"path_params": ["a"]},
+     "path_params must be a mapping of parameter names to values, not list"),
+    ({"query": 5},
+     "query must be a str or a mapping of names to a value or a list of values, not int"),
+])
+def test_an_argument_of_the_wrong_type_is_a_type_error_naming_it(
+        entry: Callable[..., object], arguments: dict[str, object], message: str) -> None:
+    with pytest.raises(TypeError) as refused:
+        entry(**arguments)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("path_params", [{"twin_id": "t"}, MappingProxyType({"twin_id": "t"})])
+def test_a_path_parameter_the_operation_does_not_have_is_a_value_error(
+        entry: Callable[..., object], path_params: dict[str, str]) -> None:
+    with pytest.raises(ValueError) as refused:
+        entry(path_params=path_params)
+    assert str(refused.value) == ("get_twin has no path parameter 'twin_id': its path is "
+                                  "/twins/{twin}")
+
+
+def test_path_parameters_are_checked_by_name_only_against_an_operation() -> None:
+    assert validate(None, path_params={"twin_id": "t"}) is None  # no operation, no path
+    assert validate(None, "get_twin", path_params={}) is None  # one left out: not checked
+    assert validate(None, "get_twin", path_params=MappingProxyType(
+        {"twin": "e834214a-0000-4000-8000-000000000000"})) is None
 
 
 def test_chunks_of_the_wrong_type_are_a_type_error() -> None:

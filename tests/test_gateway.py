@@ -174,3 +174,12 @@ def test_a_prefix_is_read_with_or_without_its_slashes(prefix: str) -> None:
         document = httpx.get(f"{gateway.url}/openapi.json")
     assert (accepted.status_code, accepted.headers["x-echo-target"]) == (201, "/twins")
     assert document.json()["servers"] == [{"url": "/api"}]
+
+
+@pytest.mark.parametrize("upstream", ["notaurl", "ftp://example.com", "http://", "/twins"])
+def test_an_upstream_that_is_no_http_url_is_refused_at_construction(upstream: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        create_app(upstream)
+    assert str(refused.value) == (
+        f"the upstream is 'local' or an absolute http or https URL (such as "
+        f"https://rest.trustedtwin.com), not {upstream!r}")

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from tests.servers import Recorder, uvicorn_server
 from tests.test_properties import FIELDS, OPERATIONS
-from ttguard import TTError, validate
+from ttguard import TTError, operations, validate
 from ttguard.asgi import GuardMiddleware
+from ttguard.core.catalogue import path_parameters
 
 SECRET = "s3cr3tV4lue"
 SECRET_NUMBER = 73519246803
@@ -47,8 +48,7 @@ def assert_no_secret(description: str) -> None:
        path_value=secret_scalars.map(str), query_value=secret_scalars.map(str))
 def test_schema_errors_never_echo_a_value(body: dict[str, Any], operation: str,
                                           path_value: str, query_value: str) -> None:
-    path_params = dict.fromkeys(["twin", "ledger", "identity", "doc_name", "color", "batch"],
-                                path_value)
+    path_params = dict.fromkeys(path_parameters(operations()[operation].path), path_value)
     query = urlencode({"count": query_value, "limit": query_value, "details": query_value})
     try:
         validate(json.dumps(body).encode(), operation, path_params=path_params, query=query)

@@ -7,6 +7,7 @@ A real upstream on 127.0.0.1 answers the Trusted Twin error each test chooses (b
 from __future__ import annotations
 
 import asyncio
+import importlib
 import io
 import json
 import logging
@@ -224,6 +225,24 @@ def test_a_records_file_gets_one_line_per_disagreement(upstream: Running,
         "false_rejection"}
 
 
+@pytest.mark.parametrize(("records", "kind"), [
+    (None, "NoneType"), (5, "int"), (b"disagreements.jsonl", "bytes"),
+    (io.BytesIO(), "BytesIO"),
+])
+def test_a_reporter_refuses_records_it_could_not_write_to(records: object, kind: str) -> None:
+    with pytest.raises(TypeError) as refused:
+        Reporter(records)  # type: ignore[arg-type]
+    assert str(refused.value) == ("records is where to write: a path (str or pathlib.Path), a "
+                                  f"text stream or a logging.Logger, not {kind}")
+
+
+def test_a_reporter_takes_a_path_a_text_stream_or_a_logger(tmp_path: Path) -> None:
+    for records in (str(tmp_path / "a.jsonl"), tmp_path / "b.jsonl", io.StringIO(),
+                    logging.getLogger("ttguard.test")):
+        Reporter(records).close()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.jsonl", "b.jsonl"]
+
+
 # -- report-only forwards as if ttguard were absent --------------------------------------------
 
 
@@ -434,6 +453,33 @@ def test_a_process_on_its_own_exposes_every_bucket_before_any_request() -> None:
     buckets = [key for key in exposed(registry) if key[0] == "ttguard_body_size_bytes_bucket"]
     assert len(buckets) == 8
     assert exposed(registry)[("ttguard_check_duration_seconds_count", ())] == 0
+
+
+ALREADY_REGISTERED = ("the ttguard metrics are already registered in this registry: share one "
+                      "GuardMetrics (GuardMetrics.default() for prometheus-client's default "
+                      "registry) or give each a CollectorRegistry of its own")
+
+
+def test_the_metrics_registered_twice_in_one_registry_say_what_to_do() -> None:
+    registry = CollectorRegistry()
+    GuardMetrics(registry)
+    with pytest.raises(ValueError) as refused:
+        GuardMetrics(registry)
+    assert str(refused.value) == ALREADY_REGISTERED
+    GuardMetrics.default()  # made once, on the default registry, by this test or another
+    with pytest.raises(ValueError) as refused:
+        GuardMetrics()
+    assert str(refused.value) == ALREADY_REGISTERED
+
+
+def test_the_metrics_without_prometheus_client_name_the_extra(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "ttguard.metrics")
+    with pytest.raises(ImportError) as refused:
+        importlib.import_module("ttguard.metrics")
+    assert str(refused.value).startswith(
+        "ttguard.metrics needs prometheus-client: pip install 'ttguard[metrics]' (")
 
 
 def test_a_refusal_leaves_no_garbage_for_the_cyclic_collector() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from http import HTTPMethod
 from pathlib import Path
 
 import pytest
@@ -248,6 +249,20 @@ def test_a_fragment_is_part_of_a_url_but_not_of_a_sent_path() -> None:
 
 def test_methods_are_case_insensitive() -> None:
     assert resolve("post", "/twins") == Route("create_twin", {})
+
+
+@pytest.mark.parametrize(("method", "path", "prefix", "message"), [
+    (None, "/twins", "", "method must be a str, not NoneType"),
+    (b"POST", "/twins", "", "method must be a str, not bytes"),
+    ("POST", b"/twins", "", "path must be a str, not bytes"),
+    ("POST", "/x", None, "prefix must be a str, not NoneType"),
+])
+def test_an_argument_that_is_no_str_is_a_type_error_naming_it(
+        method: object, path: object, prefix: object, message: str) -> None:
+    with pytest.raises(TypeError) as refused:
+        resolve(method, path, prefix=prefix)  # type: ignore[arg-type]
+    assert str(refused.value) == message
+    assert resolve(HTTPMethod.POST, "/twins") == Route("create_twin", {})  # a str all the same
 
 
 def test_a_head_is_routed_as_a_get() -> None:

@@ -6,6 +6,7 @@ import pytest
 from conftest import verdict
 
 from ttguard import StreamValidator, TTError
+from ttguard.core import judge_whole
 
 QUOTA = (400, 400141, "Request body is too large to process (limit: 65536 bytes).")
 NOT_UTF8 = (400, 400314, "Request body contains invalid characters.")
@@ -302,3 +303,14 @@ def test_an_unknown_operation_is_a_value_error() -> None:
 def test_negative_sizes_are_value_errors(arguments: dict[str, int]) -> None:
     with pytest.raises(ValueError, match="must not be negative"):
         StreamValidator(**arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    ('{"description": {}}', "str"), ("\u00e9", "str"), (memoryview(b"{}"), "memoryview"),
+    (None, "NoneType"), ([b"{}"], "list"),
+])
+def test_judge_whole_takes_a_body_in_bytes(body: object, kind: str) -> None:
+    with pytest.raises(TypeError) as refused:
+        judge_whole(body, "create_twin")  # type: ignore[arg-type]
+    assert str(refused.value) == f"judge_whole takes the body as bytes or bytearray, not {kind}"
+    assert judge_whole(bytearray(b'{"description": {}}'), "create_twin") == {"description": {}}

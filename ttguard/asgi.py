@@ -71,8 +71,8 @@ from .core import DEFAULT_MAX_BODY, Route, StreamValidator, Subcode, TTError, ju
 from .core import operations as known_operations
 from .core.compare import MAX_ERROR_BODY, Answer, read_answer
 from .core.routes import route_path
-from .core.stream import quota_violation
-from .report import Reporter, log_refusal, settle
+from .core.stream import check_size, quota_violation
+from .report import Reporter, check_recorders, log_refusal, settle
 
 if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
     from .metrics import GuardMetrics
@@ -406,6 +406,9 @@ class GuardMiddleware:
     upstream: the server's); ``metrics`` (a :class:`ttguard.metrics.GuardMetrics`) counts
     verdicts and disagreements. Every refused request is logged on the ``ttguard`` logger.
 
+    A setting of the wrong type is a ``TypeError`` here, not a failure on the requests it
+    would serve; an unknown operation or a negative ``max_body``, a ``ValueError``.
+
     >>> from starlette.applications import Starlette
     >>> from starlette.middleware import Middleware
     >>> app = Starlette(middleware=[Middleware(GuardMiddleware, max_body=65536)])
@@ -415,8 +418,15 @@ class GuardMiddleware:
                  require_authorization: bool = False, operations: Collection[str] | None = None,
                  reject_unknown: bool = False, report_only: bool = False,
                  reporter: Reporter | None = None, metrics: GuardMetrics | None = None) -> None:
-        if max_body < 0:
-            raise ValueError(f"max_body must not be negative: {max_body}")
+        check_size("max_body", max_body)
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix is the path the API is mounted under, a str such as '/api' "
+                            f"or '', not {type(prefix).__name__}")
+        if isinstance(operations, str):
+            # Else read as a collection of one-letter names.
+            raise TypeError(f"operations is a collection of operation names, not one name: "
+                            f"[{operations!r}]")
+        check_recorders(reporter, metrics)
         if operations is not None:
             unknown = sorted(set(operations) - known_operations().keys())
             if unknown:

@@ -8,6 +8,8 @@ exit status 0. ``ttguard openapi`` prints the catalogue as an OpenAPI 3.1 docume
 ``ttguard ops`` lists the operations. ``ttguard serve --upstream URL`` runs the validating
 gateway (:mod:`ttguard.gateway`, with the ``gateway`` extra). ``ttguard bench [--quick]``, in
 a source checkout, runs the benchmarks under ``benchmarks/``. Usage errors exit with status 2.
+A standard output closed early (``ttguard ops | head -1``) ends the command quietly, with
+status 1, as Python's own note on SIGPIPE does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -29,6 +32,10 @@ from .openapi import DEFAULT_SERVER, openapi_document
 __all__ = ["main"]
 
 _READ_SIZE = 16384
+#: What the command exits with, as ``ttguard --help`` says; ``validate --help``'s own words.
+_EXIT_STATUSES = ("exit status: 0 done (validate: the body is accepted), 1 the body is refused "
+                  "(validate), 2 a usage error")
+_VALIDATE_EXIT_STATUSES = "exit status: 0 the body is accepted, 1 it is refused, 2 a usage error"
 
 
 def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:
@@ -48,6 +55,8 @@ def _target(arguments: argparse.Namespace, parser: argparse.ArgumentParser
 def _operation(positional: list[str], arguments: argparse.Namespace,
                parser: argparse.ArgumentParser) -> str | None:
     named: list[str] = [name for name in (*positional, arguments.op) if name is not None]
+    if arguments.method is not None and arguments.path is None:
+        parser.error("--method names the operation with --path, and --path is missing")
     if len(named) > 1 or (named and arguments.path is not None):
         parser.error("name the operation once: OPERATION, --op, or --method and --path")
     if named:
@@ -56,12 +65,13 @@ def _operation(positional: list[str], arguments: argparse.Namespace,
         return named[0]
     if arguments.path is None:
         return None
+    method = arguments.method or "POST"
     try:
-        route = resolve(arguments.method, arguments.path)
+        route = resolve(method, arguments.path)
     except TTError as ambiguous:
-        parser.error(f"{arguments.method} {arguments.path}: {ambiguous.description}")
+        parser.error(f"{method} {arguments.path}: {ambiguous.description}")
     if route is None:
-        parser.error(f"no operation is {arguments.method} {arguments.path}")
+        parser.error(f"no operation is {method} {arguments.path}")
     return route.operation
 
 
@@ -129,6 +139,17 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     except ImportError as error:
         parser.error(f"`ttguard serve` needs the gateway extra, "
                      f"pip install 'ttguard[gateway]' ({error})")
+    # Each worker would find these only once serving, and then answer every request with a 500
+    # (an upstream that is no URL) or fail to start (a report it cannot write).
+    try:
+        gateway.check_upstream(arguments.upstream)
+    except ValueError as error:
+        parser.error(f"--upstream: {error}")
+    if arguments.report is not None:
+        try:
+            open(arguments.report, "a").close()  # created now, as each worker would append to it
+        except OSError as error:
+            parser.error(f"cannot write the report {arguments.report}: {error.strerror}")
     gateway.serve(arguments.upstream, host=arguments.host, port=arguments.port,
                   prefix=arguments.prefix, max_body=arguments.max_body,
                   require_authorization=arguments.require_authorization,
@@ -159,36 +180,49 @@ def _bench(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     return status
 
 
+def _port(text: str) -> int:
+    """A TCP port to listen on; 0 lets the system pick a free one, as uvicorn reads it."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {text!r}")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ttguard",
-        description="Check Trusted Twin API requests as the server would, before they leave.")
+        description="Check Trusted Twin API requests as the server would, before they leave.",
+        epilog=_EXIT_STATUSES)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser(
         "validate", help="check one request body",
         usage="%(prog)s [-h] [OPERATION | --op NAME | --method M --path P] [--max-body BYTES] "
-              "FILE")
+              "FILE",
+        epilog=_VALIDATE_EXIT_STATUSES)
     # One list, not two positionals: argparse would take "OPERATION --op X FILE" apart.
     validate.add_argument("targets", nargs="*", metavar="[OPERATION] FILE",
                           help="operation name (see `ttguard ops`; none: generic checks only), "
                                "then the body, or - for standard input")
     validate.add_argument("--op", help="operation name, as OPERATION")
     validate.add_argument("--path", help="request path, resolved with --method")
-    validate.add_argument("--method", default="POST", help="HTTP method for --path (POST)")
+    validate.add_argument("--method", help="HTTP method for --path (POST)")
     validate.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
                           help=f"body quota in bytes ({DEFAULT_MAX_BODY})")
-    validate.set_defaults(run=_validate)
+    validate.set_defaults(run=_validate, parser=validate)
 
     ops = commands.add_parser("ops", help="list the operations")
-    ops.set_defaults(run=_ops)
+    ops.set_defaults(run=_ops, parser=ops)
 
     serve = commands.add_parser("serve", help="run the validating gateway")
     serve.add_argument("--upstream", default="https://rest.trustedtwin.com", metavar="URL",
                        help="the API to forward to (https://rest.trustedtwin.com), "
                             "or 'local' for the built-in demo echo")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    serve.add_argument("--port", type=_port, default=8080, help="port to listen on (8080)")
     serve.add_argument("--prefix", default="", help="path the API is served under (none)")
     serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
                        help=f"body quota in bytes ({DEFAULT_MAX_BODY})")
@@ -202,33 +236,34 @@ def _parser() -> argparse.ArgumentParser:
                        help="append a JSON line per verdict that disagrees with the upstream")
     serve.add_argument("--report-values", action="store_true",
                        help="with --report: also record path, query and body (may hold secrets)")
-    serve.add_argument("--metrics-port", type=int, metavar="PORT",
+    serve.add_argument("--metrics-port", type=_port, metavar="PORT",
                        help="serve Prometheus metrics on this port (summed over the workers)")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
     serve.add_argument("--log-format", choices=["text", "json"], default="text",
                        help="the ttguard logger's records: text or one JSON object a line")
     serve.add_argument("--openapi", action="store_true",
                        help="also serve the catalogue as OpenAPI 3.1 at /openapi.json")
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_serve, parser=serve)
 
     openapi = commands.add_parser("openapi", help="print the catalogue as an OpenAPI 3.1 document")
     openapi.add_argument("--server", default=DEFAULT_SERVER, metavar="URL",
                          help=f"the server URL the document names ({DEFAULT_SERVER})")
-    openapi.set_defaults(run=_openapi)
+    openapi.set_defaults(run=_openapi, parser=openapi)
 
     bench = commands.add_parser("bench", help="run the benchmarks (in a source checkout)")
     bench.add_argument("--quick", action="store_true",
                        help="tiny sizes: check that the benchmarks run (figures mean nothing)")
     bench.add_argument("--out", metavar="DIR",
                        help="where to write the results (benchmarks/results)")
-    bench.set_defaults(run=_bench)
+    bench.set_defaults(run=_bench, parser=bench)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return its exit status."""
-    parser = _parser()
-    arguments, unknown = parser.parse_known_args(argv)
+    arguments, unknown = _parser().parse_known_args(argv)
+    # A usage error found from here on shows the command's own usage line.
+    command: argparse.ArgumentParser = arguments.parser
     if arguments.command == "validate":
         # Positionals after an option come back unknown; they are the command's own.
         arguments.targets += [argument for argument in unknown
@@ -236,8 +271,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         unknown = [argument for argument in unknown
                    if argument != "-" and argument.startswith("-")]
     if unknown:
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    status: int = arguments.run(arguments, parser)
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    try:
+        status: int = arguments.run(arguments, command)
+        sys.stdout.flush()  # here, where a closed pipe can be caught, not at the exit
+    except BrokenPipeError:
+        # The reader is gone (`ttguard ops | head -1`): nothing more to say, and nobody to say
+        # it to. Python's note on SIGPIPE: point stdout at devnull, so that the flush at exit
+        # fails no more, and exit 1.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return status
 
 

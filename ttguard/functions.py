@@ -53,6 +53,9 @@ def _chunks(body: object) -> Iterable[Chunk]:
         return (body,)
     if isinstance(body, Iterable):
         return body
+    if isinstance(body, AsyncIterable):
+        raise TypeError(f"cannot validate a body of type {type(body).__name__}: an async "
+                        "iterable of chunks is for avalidate(), awaited")
     raise TypeError(f"cannot validate a body of type {type(body).__name__}")
 
 
@@ -65,10 +68,13 @@ def validate(body: Body, operation: str | None = None, *, content_length: int | 
     a JSON-ready value (``dict``, ``list``, ...: serialised as the official client does), an
     iterable of byte chunks, or ``None`` for no body. ``operation`` names the operation whose
     schema applies (``None``: only size, UTF-8 and JSON checks); ``path_params`` and ``query``
-    are checked with the body, as :class:`~ttguard.core.StreamValidator` describes.
+    are checked with the body, as :class:`~ttguard.core.StreamValidator` describes. A path
+    parameter left out of ``path_params`` is not checked; one the operation's path does not
+    have is a ``ValueError``.
 
     Raises :class:`~ttguard.TTError` with the server's answer; ``ValueError`` or ``TypeError``
-    for arguments that are not a request body. Returns ``None`` for an empty body.
+    for arguments that are not a request body, each naming the argument. Returns ``None`` for
+    an empty body.
     """
     piece = body if type(body) is bytes else _one_piece(body)
     if piece is not None and content_length is None:  # nothing to stream, nothing to compare

@@ -302,6 +302,20 @@ async def _answer_failure(send: Send, error: TTError, target: httpx.URL,
     await send_error(send, error)
 
 
+def check_upstream(upstream: str) -> None:
+    """Raise ``ValueError`` unless ``upstream`` is ``"local"`` or an absolute http or https URL:
+    any other is taken at construction, and every request forwarded to it fails with a 500."""
+    if upstream == LOCAL_UPSTREAM:
+        return
+    try:
+        url = httpx.URL(upstream)
+    except (httpx.InvalidURL, TypeError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"the upstream is {LOCAL_UPSTREAM!r} or an absolute http or https URL "
+                         f"(such as {DEFAULT_UPSTREAM}), not {upstream!r}")
+
+
 def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_BODY,
                require_authorization: bool = False, timeout: float = DEFAULT_TIMEOUT,
                transport: httpx.AsyncBaseTransport | None = None, report_only: bool = False,
@@ -318,8 +332,10 @@ def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_B
     next response bytes. ``transport`` replaces httpx's network transport (to reach an
     in-process application, say). The application runs its upstream client in the ASGI
     lifespan, which its server must run (uvicorn does). ``openapi`` serves the
-    catalogue as OpenAPI 3.1 at ``/openapi.json``.
+    catalogue as OpenAPI 3.1 at ``/openapi.json``. ``ValueError`` for any other ``upstream``
+    (:func:`check_upstream`).
     """
+    check_upstream(upstream)
     if upstream == LOCAL_UPSTREAM:
         upstream = _LOCAL_ECHO_URL
         transport = httpx.ASGITransport(app=create_local_echo_upstream())

@@ -34,9 +34,17 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any, Protocol
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, values
-from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.utils import floatToGoString
+try:
+    from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, values
+    from prometheus_client.metrics_core import (
+        CounterMetricFamily,
+        HistogramMetricFamily,
+        Metric,
+    )
+    from prometheus_client.utils import floatToGoString
+except ImportError as error:  # the extra is not installed: say which one
+    raise ImportError(f"ttguard.metrics needs prometheus-client: pip install 'ttguard[metrics]' "
+                      f"({error})") from error
 
 from .core import TTError
 from .core.compare import Agreement
@@ -160,17 +168,27 @@ def _summed_across_processes() -> bool:
 
 class GuardMetrics:
     """The guards' metrics, registered in ``registry``; :meth:`default` gives the one shared
-    instance on the default registry (a registry refuses the same metric twice)."""
+    instance on the default registry.
+
+    A registry takes each metric once: a second ``GuardMetrics`` on the same registry (the
+    default one, say, after :meth:`default`) is a ``ValueError``.
+    """
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
-        self._checks: _Checks = (_CheckObjects(registry) if _summed_across_processes()
-                                 else _CheckTally(registry))
-        self.disagreements = Counter(
-            "ttguard_disagreements", "Verdicts that did not agree with the server's answer, "
-            "by operation and kind.", ["operation", "kind"], registry=registry)
-        self.upstream_seconds = Histogram(
-            "ttguard_upstream_latency_seconds", "The gateway's wait for the upstream's "
-            "response head.", buckets=_UPSTREAM_SECONDS, registry=registry)
+        try:
+            self._checks: _Checks = (_CheckObjects(registry) if _summed_across_processes()
+                                     else _CheckTally(registry))
+            self.disagreements = Counter(
+                "ttguard_disagreements", "Verdicts that did not agree with the server's answer, "
+                "by operation and kind.", ["operation", "kind"], registry=registry)
+            self.upstream_seconds = Histogram(
+                "ttguard_upstream_latency_seconds", "The gateway's wait for the upstream's "
+                "response head.", buckets=_UPSTREAM_SECONDS, registry=registry)
+        except ValueError as duplicate:  # prometheus-client's DuplicateTimeseries
+            raise ValueError(
+                "the ttguard metrics are already registered in this registry: share one "
+                "GuardMetrics (GuardMetrics.default() for prometheus-client's default registry) "
+                "or give each a CollectorRegistry of its own") from duplicate
         self._kinds: dict[tuple[str, Agreement], Any] = {}
 
     @staticmethod

@@ -37,14 +37,13 @@ Cost: one pass over each operation's schema; the document is built once per serv
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
 from .core import DEFAULT_MAX_BODY, Subcode, operations
-from .core.catalogue import TEXT_KEYWORDS, request_schema
+from .core.catalogue import TEXT_KEYWORDS, path_parameters, request_schema
 from .core.patterns import tokens
 
 __all__ = ["DEFAULT_SERVER", "body_schema", "ecma_pattern", "openapi_document",
@@ -395,7 +394,6 @@ def parameter_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
 
 # -- the document --------------------------------------------------------------------------------
 
-_PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
 _ERROR_BODY = {
     "type": "object",
     "description": "The Trusted Twin server's error body (TTExceptionBodyResponse in "
@@ -450,7 +448,7 @@ def _parameters(name: str, path: str, schema: Mapping[str, Any] | None) -> list[
     query = parts.get("query", {})
     parameters = [{"name": parameter, "in": "path", "required": True,
                    "schema": parameter_schema(declared_path.get(parameter, {"type": "string"}))}
-                  for parameter in _PATH_PARAMETER.findall(path)]
+                  for parameter in path_parameters(path)]
     parameters += [{"name": parameter, "in": "query",
                     "required": parameter in query.get("required", ()),
                     "schema": parameter_schema(child)}

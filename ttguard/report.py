@@ -13,7 +13,9 @@ guards); it imports the core and nothing of theirs.
   logger (stdlib ``logging``), with the same fields in ``extra``; :class:`JsonFormatter` writes
   any record, those fields included, as one JSON line (``ttguard serve --log-format json``).
 * :func:`settle` is what every adapter does once a checked request is over: the refusal logged,
-  the verdict counted, and the verdict set beside the server's answer, if one was seen.
+  the verdict counted, and the verdict set beside the server's answer, if one was seen;
+  :func:`check_recorders` is what it does when it is made, so that a wrong ``reporter`` or
+  ``metrics`` fails there, not on the first request it would record.
 
 Writing a record takes a lock, so one reporter serves many threads; a failure to write is
 logged, never raised into the request it describes.
@@ -21,8 +23,10 @@ logged, never raised into the request it describes.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -35,7 +39,7 @@ from .core.compare import Agreement, Answer, compare
 if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
     from .metrics import GuardMetrics
 
-__all__ = ["JsonFormatter", "Reporter", "log_refusal", "logger", "settle"]
+__all__ = ["JsonFormatter", "Reporter", "check_recorders", "log_refusal", "logger", "settle"]
 
 logger = logging.getLogger("ttguard")
 #: The ``extra`` fields of ttguard's log records, which :class:`JsonFormatter` writes out.
@@ -88,6 +92,10 @@ class Reporter:
 
     def __init__(self, records: str | Path | TextIO | logging.Logger, *,
                  include_values: bool = False) -> None:
+        if not isinstance(records, (str, Path, logging.Logger)) and not _is_text_stream(records):
+            # Else taken here, and failing on the first record, inside a request.
+            raise TypeError(f"records is where to write: a path (str or pathlib.Path), a text "
+                            f"stream or a logging.Logger, not {type(records).__name__}")
         self.include_values = include_values
         self._lock = threading.Lock()
         self._logger = records if isinstance(records, logging.Logger) else None
@@ -127,6 +135,28 @@ class Reporter:
         """Close the file this reporter opened (a stream or logger given to it stays open)."""
         if self._owned and self._stream is not None:
             self._stream.close()
+
+
+def _is_text_stream(records: object) -> bool:
+    # Any object with a write() will do (a test's capture, a logging handler's stream), but not
+    # a binary stream: its write() refuses the str of each record.
+    return (callable(getattr(records, "write", None))
+            and not isinstance(records, (io.RawIOBase, io.BufferedIOBase)))
+
+
+def check_recorders(reporter: object, metrics: object) -> None:
+    """``TypeError`` unless ``reporter`` is a :class:`Reporter` and ``metrics`` a
+    :class:`ttguard.metrics.GuardMetrics`, each or both ``None``: what an adapter checks when it
+    is made, since it would use them only on the requests it records."""
+    if reporter is not None and not isinstance(reporter, Reporter):
+        raise TypeError(f"reporter must be a ttguard.report.Reporter, e.g. "
+                        f"Reporter('x.jsonl'), not {type(reporter).__name__}")
+    # Looked up, not imported: prometheus-client is the metrics extra's, and GuardMetrics made
+    # means ttguard.metrics imported.
+    made_by = sys.modules.get("ttguard.metrics")
+    if metrics is not None and (made_by is None or not isinstance(metrics, made_by.GuardMetrics)):
+        raise TypeError(f"metrics must be a ttguard.metrics.GuardMetrics, e.g. "
+                        f"GuardMetrics.default(), not {type(metrics).__name__}")
 
 
 def settle(verdict: TTError | None, *, operation: str, method: str, report_only: bool,

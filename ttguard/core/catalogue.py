@@ -13,6 +13,7 @@ so importing ttguard reads nothing.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from importlib.abc import Traversable
 
 __all__ = ["ANNOTATIONS", "TEXT_KEYWORDS", "Operation", "child_schema", "operation", "operations",
-           "request_schema"]
+           "path_parameters", "request_schema"]
 
 #: The keywords of the catalogue's schemas that judge nothing: comments, and the variant of a
 #: pattern a message prints (see :func:`ttguard.core.rules.pattern`).
@@ -28,6 +29,7 @@ ANNOTATIONS = frozenset({"$schema", "$comment", "title", "description", "x-patte
 #: The keywords of a string's schema that pydantic also applies to a number or a boolean given
 #: there, made a string by ``str()`` (see :func:`ttguard.core.rules.checked_text`).
 TEXT_KEYWORDS = frozenset({"pattern", "maxLength", "minLength"})
+_PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
 
 
 class Operation(NamedTuple):
@@ -38,6 +40,13 @@ class Operation(NamedTuple):
     path: str
     #: Path parameters the official client fills in when the caller gives none.
     path_defaults: dict[str, str]
+
+
+def path_parameters(template: str) -> list[str]:
+    """The names of the parameters in a path template, in order: ``twin`` and ``ledger`` in
+    ``/twins/{twin}/ledgers/{ledger}``."""
+    names: list[str] = _PATH_PARAMETER.findall(template)
+    return names
 
 
 @cache

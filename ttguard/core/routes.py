@@ -349,8 +349,13 @@ def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
     path under which the API is mounted (a gateway's ``/tt``, say), removed before matching.
     ``method`` is read in any case, and a ``HEAD`` as the ``GET`` it stands for.
     The path is judged in its canonical form (:func:`canonical_path`); an ambiguous one raises
-    the ``400793`` :class:`~ttguard.TTError`.
+    the ``400793`` :class:`~ttguard.TTError`. ``TypeError`` for an argument that is not a str.
     """
+    if not (type(method) is type(path) is type(prefix) is str):
+        # The long way only for what is not exactly a str: a subclass (http.HTTPMethod) is one.
+        for name, value in (("method", method), ("path", path), ("prefix", prefix)):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     target = urlsplit(path).path if "://" in path else path.split("?", 1)[0].split("#", 1)[0]
     return route_path(method, target or "/", prefix=prefix)
 

@@ -41,7 +41,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
 
 from .catalogue import operation as find_operation
-from .catalogue import request_schema
+from .catalogue import path_parameters, request_schema
 from .errors import Subcode, TTError, refusal
 from .fast_engine import (
     NOT_JSON,
@@ -63,7 +63,7 @@ from .syntax import (
 if TYPE_CHECKING:
     from .fast_refusal import Walk
 
-__all__ = ["DEFAULT_MAX_BODY", "StreamValidator", "judge_whole", "quota_violation",
+__all__ = ["DEFAULT_MAX_BODY", "StreamValidator", "check_size", "judge_whole", "quota_violation",
            "request_verdict"]
 
 #: The documented quota is "64 kB"; 65536 bytes is the reading that refuses least.
@@ -130,18 +130,75 @@ def request_verdict(operation: str, request: Mapping[str, object], *,
     return verdict
 
 
+def check_size(name: str, size: int) -> None:
+    """A size argument, ``name``, checked: ``TypeError`` if it is no number, ``ValueError`` if
+    it is negative."""
+    try:
+        negative = size < 0
+    except TypeError:
+        raise TypeError(f"{name} must be an int, a number of bytes, not {type(size).__name__}"
+                        ) from None
+    if negative:
+        raise ValueError(f"{name} must not be negative: {size}")
+
+
+@cache
+def _path_parameters(operation: str) -> frozenset[str]:
+    """The names of the parameters in the path of ``operation``; ``ValueError`` if unknown."""
+    return frozenset(path_parameters(find_operation(operation).path))
+
+
 def _arguments(operation: str | None, max_body: int, content_length: int | None,
                path_params: Mapping[str, str] | None, query: Query | None
                ) -> tuple[dict[str, str], dict[str, str | list[str]]]:
-    """A request's arguments checked (``ValueError``), and its path and query parameters as the
-    plain dictionaries the core judges."""
+    """A request's arguments checked (``ValueError``, ``TypeError``), and its path and query
+    parameters as the plain dictionaries the core judges.
+
+    Every request through a guard comes here: each check costs a valid call nothing, or next
+    to nothing, and its message is built only on a failure.
+    """
+    # A ValueError for an unknown operation.
+    parameters = None if operation is None else _path_parameters(operation)
+    try:
+        sizes = max_body >= 0 and (content_length is None or content_length >= 0)
+    except TypeError:
+        sizes = False
+    if not sizes:
+        check_size("max_body", max_body)
+        if content_length is not None:
+            check_size("content_length", content_length)
+    if path_params is None:
+        path = {}
+    elif type(path_params) is dict and (parameters is None
+                                         or parameters.issuperset(path_params)):
+        path = path_params.copy()
+    else:
+        path = _checked_path(path_params, operation)
+    if not query:
+        return path, {}
+    try:
+        return path, parse_query(query, operation)
+    except TypeError:
+        if isinstance(query, (str, Mapping)):
+            raise
+        raise TypeError(f"query must be a str or a mapping of names to a value or a list of "
+                        f"values, not {type(query).__name__}") from None
+
+
+def _checked_path(path_params: Mapping[str, str], operation: str | None) -> dict[str, str]:
+    """``path_params`` that are not a plain dictionary of the operation's parameters: as one,
+    checked against the parameters in the path of ``operation``, if given (a name it does not
+    have, a typo, would go unchecked)."""
+    if not isinstance(path_params, Mapping):
+        raise TypeError(f"path_params must be a mapping of parameter names to values, "
+                        f"not {type(path_params).__name__}")
     if operation is not None:
-        find_operation(operation)
-    if max_body < 0:
-        raise ValueError(f"max_body must not be negative: {max_body}")
-    if content_length is not None and content_length < 0:
-        raise ValueError(f"content_length must not be negative: {content_length}")
-    return dict(path_params or {}), parse_query(query, operation) if query else {}
+        parameters = _path_parameters(operation)
+        if not parameters.issuperset(path_params):
+            unknown = ", ".join(repr(name) for name in path_params if name not in parameters)
+            raise ValueError(f"{operation} has no path parameter {unknown}: its path is "
+                             f"{find_operation(operation).path}")
+    return dict(path_params)
 
 
 def _judged(body: bytes | bytearray, operation: str | None, path: dict[str, str],
@@ -177,16 +234,24 @@ def judge_whole(body: bytes | bytearray, operation: str | None = None, *,
     no declared length: its JSON value, or the verdict, a :class:`TTError` returned, not raised
     (no JSON value is one). Without a validator to make and feed, it costs 0.7 us less.
 
-    ``ValueError`` for an unknown operation or a negative ``max_body``.
+    ``ValueError`` for an unknown operation, a negative ``max_body`` or a path parameter the
+    operation's path does not have; ``TypeError`` for a body that is not ``bytes`` or
+    ``bytearray``, or an argument of the wrong type.
     """
     path, parsed_query = _arguments(operation, max_body, None, path_params, query)
-    if len(body) > max_body:
-        return quota_violation(max_body)
     try:
+        if len(body) > max_body:
+            return quota_violation(max_body)
         return _judged(body, operation, path, parsed_query)
     except TTError as not_json:
         # Its traceback holds the body, in the frames that raised it.
         return not_json.with_traceback(None)
+    except (TypeError, AttributeError):
+        # Any other body fails in its first use as bytes: checked here, it costs a body nothing.
+        if isinstance(body, (bytes, bytearray)):
+            raise
+        raise TypeError(f"judge_whole takes the body as bytes or bytearray, not "
+                        f"{type(body).__name__}") from None
 
 
 class StreamValidator:
@@ -203,7 +268,11 @@ class StreamValidator:
     at :meth:`finish` (a query as a string, or a mapping of names to a value or a list of them).
     ``content_length`` is the size the request declares, if any; ``max_body`` the quota in
     bytes. Raises :class:`TTError` with the server's answer, ``ValueError`` for an
-    unknown operation, a negative size, or a body that does not match its ``content_length``.
+    unknown operation, a negative size, a path parameter the operation's path does not have
+    (a name in ``path_params`` is checked only with an ``operation``), or a body that does not
+    match its ``content_length``; ``TypeError`` for an argument of the wrong type.
+
+    A path parameter left out of ``path_params`` is not checked: only the values given are.
     """
 
     def __init__(self, operation: str | None = None, *, content_length: int | None = None,
