@@ -40,6 +40,21 @@ def test_a_rejection_prints_the_servers_error_body_and_exits_1() -> None:
         "  at <stdin>:1:18"]
 
 
+@pytest.mark.parametrize(("method", "path", "description"), [
+    ("POST", "/twins/pump-7/ledgers/personal", "path::twin: value is not a valid uuid"),
+    ("GET", "/twins/e834214a-e13d-412b-ffd6-911ab58c8733/identities?show_expired=maybe#x",
+     "query::show_expired: value could not be parsed to a boolean"),
+])
+def test_a_path_is_checked_with_its_parameters_and_query(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, path: str,
+        description: str) -> None:
+    # The path named the operation and nothing more: these were "accepted".
+    body = tmp_path / "body.json"
+    body.write_text('{"entries": {"k": {"value": 1}}}' if method == "POST" else "")
+    assert main(["validate", "--method", method, "--path", path, str(body)]) == 1
+    assert json.loads(capsys.readouterr().out)["description"] == description
+
+
 def test_the_operation_is_the_first_argument() -> None:
     body = b'{"entries": {"k-1": {"value": 1}}}'
     result = run("validate", "add_twin_ledger_entry", "-", stdin=body)

@@ -1,7 +1,8 @@
 """The ``ttguard`` command line.
 
 ``ttguard validate [OPERATION | --op NAME | --method M --path P] FILE|-`` checks one request body
-(read in chunks, so a huge file stops at the quota) and prints the verdict: on a rejection, the
+(read in chunks, so a huge file stops at the quota), and with ``--path`` the path's parameters
+and query too, and prints the verdict: on a rejection, the
 server's error body as JSON on stdout, its description on stderr with the line and column of
 the value at fault (``at FILE:LINE:COLUMN``), and exit status 1; on success, ``accepted`` and
 exit status 0. ``ttguard openapi`` prints the catalogue as an OpenAPI 3.1 document.
@@ -24,7 +25,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import BinaryIO
 
-from .core import DEFAULT_MAX_BODY, StreamValidator, TTError, operations, resolve
+from .core import DEFAULT_MAX_BODY, Route, StreamValidator, TTError, operations, resolve
 from .core.locate import Position, locate
 from .core.syntax import decode_utf8, is_blank
 from .openapi import DEFAULT_SERVER, openapi_document
@@ -44,16 +45,21 @@ def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:
 
 
 def _target(arguments: argparse.Namespace, parser: argparse.ArgumentParser
-            ) -> tuple[str | None, str]:
-    """The operation to check the body against (``None``: generic checks only), and the file."""
+            ) -> tuple[Route | None, str | None, str]:
+    """The operation to check the request against, with its path parameters (``None``: generic
+    checks only), its query, and the file."""
     if not 1 <= len(arguments.targets) <= 2:
         parser.error("validate takes [OPERATION] FILE")
     *positional, file = arguments.targets
-    return _operation(positional, arguments, parser), file
+    route = _route(positional, arguments, parser)
+    query = None
+    if arguments.path is not None:
+        query = arguments.path.split("#", 1)[0].partition("?")[2] or None
+    return route, query, file
 
 
-def _operation(positional: list[str], arguments: argparse.Namespace,
-               parser: argparse.ArgumentParser) -> str | None:
+def _route(positional: list[str], arguments: argparse.Namespace,
+           parser: argparse.ArgumentParser) -> Route | None:
     named: list[str] = [name for name in (*positional, arguments.op) if name is not None]
     if arguments.method is not None and arguments.path is None:
         parser.error("--method names the operation with --path, and --path is missing")
@@ -62,7 +68,7 @@ def _operation(positional: list[str], arguments: argparse.Namespace,
     if named:
         if named[0] not in operations():
             parser.error(f"unknown operation {named[0]!r} (`ttguard ops` lists them)")
-        return named[0]
+        return Route(named[0], {})
     if arguments.path is None:
         return None
     method = arguments.method or "POST"
@@ -72,7 +78,7 @@ def _operation(positional: list[str], arguments: argparse.Namespace,
         parser.error(f"{method} {arguments.path}: {ambiguous.description}")
     if route is None:
         parser.error(f"no operation is {method} {arguments.path}")
-    return route.operation
+    return route
 
 
 def _open(name: str) -> AbstractContextManager[BinaryIO]:
@@ -95,14 +101,16 @@ def _where(operation: str | None, body: bytes, error: TTError) -> Position | Non
 
 
 def _validate(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    operation, file = _target(arguments, parser)
+    route, query, file = _target(arguments, parser)
+    operation = None if route is None else route.operation
     if arguments.max_body < 0:
         parser.error("--max-body must not be negative")
     # The body, kept for locating an error in it; a body over the quota is not kept whole.
     body = bytearray()
     try:
         with _open(file) as stream:
-            validator = StreamValidator(operation, max_body=arguments.max_body)
+            validator = StreamValidator(operation, max_body=arguments.max_body, query=query,
+                                        path_params=None if route is None else route.path_params)
             for chunk in _read_chunks(stream):
                 if len(body) <= arguments.max_body:
                     body += chunk
@@ -208,7 +216,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="operation name (see `ttguard ops`; none: generic checks only), "
                                "then the body, or - for standard input")
     validate.add_argument("--op", help="operation name, as OPERATION")
-    validate.add_argument("--path", help="request path, resolved with --method")
+    validate.add_argument("--path", help="request path, with its query if any, resolved with "
+                                          "--method; its parameters and query are checked too")
     validate.add_argument("--method", help="HTTP method for --path (POST)")
     validate.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
                           help=f"body quota in bytes ({DEFAULT_MAX_BODY})")
