@@ -337,6 +337,21 @@ def test_a_base_url_that_is_no_http_url_is_a_value_error(base_url: str) -> None:
         RequestGuard(base_url)
 
 
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"reporter": "x.jsonl"},
+     "reporter must be a ttguard.report.Reporter, e.g. Reporter('x.jsonl'), not str"),
+    ({"metrics": object()},
+     "metrics must be a ttguard.metrics.GuardMetrics, e.g. GuardMetrics.default(), not object"),
+    ({"max_body": "65536"}, "max_body must be an int, a number of bytes, not str"),
+])
+def test_a_setting_of_the_wrong_type_is_refused_when_the_guard_is_made(
+        setting: dict[str, Any], message: str) -> None:
+    # As GuardMiddleware does: used only on the first refusal, it would fail then instead.
+    with pytest.raises(TypeError) as refused:
+        RequestGuard(**setting)
+    assert str(refused.value) == message
+
+
 SAMPLE_ARGUMENTS = {"twin": TWIN, "user": TWIN, "role": TWIN, "account": TWIN, "batch": TWIN,
                     "handler": TWIN, "ledger": "personal", "identity": "RFID#1",
                     "doc_name": "manual.pdf", "color": "red", "pin": "1234",

@@ -44,7 +44,8 @@ from urllib.parse import urlsplit
 
 from ..core import DEFAULT_MAX_BODY, Route, StreamValidator, TTError, resolve
 from ..core.compare import MAX_ERROR_BODY, read_answer
-from ..report import Reporter, log_refusal, settle
+from ..core.stream import check_size
+from ..report import Reporter, check_recorders, log_refusal, settle
 
 if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
     from ..metrics import GuardMetrics
@@ -150,8 +151,8 @@ class RequestGuard:
     def __init__(self, base_url: str = DEFAULT_BASE_URL, *,
                  max_body: int = DEFAULT_MAX_BODY, report_only: bool = False,
                  reporter: Reporter | None = None, metrics: GuardMetrics | None = None) -> None:
-        if max_body < 0:
-            raise ValueError(f"max_body must not be negative: {max_body}")
+        check_size("max_body", max_body)
+        check_recorders(reporter, metrics)
         scheme, host, _ = origin = _origin(base_url)
         if scheme not in _DEFAULT_PORTS or not host:
             raise ValueError(f"base_url must be an http(s) URL with a host: {base_url!r}")
