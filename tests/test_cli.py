@@ -129,6 +129,8 @@ def test_a_usage_error_after_parsing_shows_the_commands_usage(arguments: list[st
     (["--port", "99999"], "argument --port: not a port number (0 to 65535): '99999'"),
     (["--port", "http"], "argument --port: not a port number (0 to 65535): 'http'"),
     (["--metrics-port", "-1"], "argument --metrics-port: not a port number (0 to 65535): '-1'"),
+    (["--timeout", "0"], "argument --timeout: not a number of seconds above 0: '0'"),
+    (["--timeout", "nan"], "argument --timeout: not a number of seconds above 0: 'nan'"),
     (["--report", "/nonexistent/dir/x.jsonl"],
      "cannot write the report /nonexistent/dir/x.jsonl: No such file or directory"),
     (["--upstream", "notaurl"], "--upstream: the upstream is 'local' or an absolute http or https "

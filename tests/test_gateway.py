@@ -183,3 +183,10 @@ def test_an_upstream_that_is_no_http_url_is_refused_at_construction(upstream: st
     assert str(refused.value) == (
         f"the upstream is 'local' or an absolute http or https URL (such as "
         f"https://rest.trustedtwin.com), not {upstream!r}")
+
+
+@pytest.mark.parametrize("timeout", [0.0, -1.0, float("nan")])
+def test_a_timeout_of_no_time_is_refused_at_construction(timeout: float) -> None:
+    with pytest.raises(ValueError) as refused:
+        create_app("local", timeout=timeout)
+    assert str(refused.value) == f"timeout must be a number of seconds above 0: {timeout!r}"

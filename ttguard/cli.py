@@ -188,6 +188,17 @@ def _bench(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     return status
 
 
+def _seconds(text: str) -> float:
+    """A wait in seconds: more than none (httpx would give up on every request at once)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"not a number of seconds above 0: {text!r}")
+    return seconds
+
+
 def _port(text: str) -> int:
     """A TCP port to listen on; 0 lets the system pick a free one, as uvicorn reads it."""
     try:
@@ -237,7 +248,7 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"body quota in bytes ({DEFAULT_MAX_BODY})")
     serve.add_argument("--require-authorization", action="store_true",
                        help="refuse requests without an Authorization header")
-    serve.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+    serve.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
                        help="wait on the upstream at most this long per step (30)")
     serve.add_argument("--report-only", action="store_true",
                        help="forward every request as if ttguard were absent; log its verdicts")

@@ -333,9 +333,11 @@ def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_B
     in-process application, say). The application runs its upstream client in the ASGI
     lifespan, which its server must run (uvicorn does). ``openapi`` serves the
     catalogue as OpenAPI 3.1 at ``/openapi.json``. ``ValueError`` for any other ``upstream``
-    (:func:`check_upstream`).
+    (:func:`check_upstream`), or a ``timeout`` of no time.
     """
     check_upstream(upstream)
+    if not timeout > 0:  # NaN too: httpx would give up on every request at once
+        raise ValueError(f"timeout must be a number of seconds above 0: {timeout!r}")
     if upstream == LOCAL_UPSTREAM:
         upstream = _LOCAL_ECHO_URL
         transport = httpx.ASGITransport(app=create_local_echo_upstream())
