@@ -244,6 +244,21 @@ def mounted_at_api(guard_inside: bool, prefix: str = "") -> tuple[Starlette, lis
                      middleware=[Middleware(GuardMiddleware, prefix=prefix)]), handled
 
 
+@pytest.mark.parametrize("tenant", ["acme%20corp", "m%C3%BCnchen"])
+def test_a_guard_in_a_mount_whose_path_is_encoded_judges_the_api(tenant: str) -> None:
+    # Starlette gives the mounted application its mount point decoded (root_path "/acme corp");
+    # compared with the path as sent, the request lay outside it and passed unchecked.
+    handled: list[bytes] = []
+    api = Starlette(routes=[Route("/twins", recording(handled), methods=["POST"])])
+    app = Starlette(routes=[Mount("/{tenant}", app=GuardMiddleware(api))])
+    with uvicorn_server(app) as running:
+        refused = httpx.post(f"{running.url}/{tenant}/twins",
+                             content=b'{"description": {"A": 1}}')
+    assert (refused.status_code, refused.json()["description"]) == (
+        400, "body::description->__key__: string does not match regex ^[a-z_][0-9a-z_]{0,63}$")
+    assert handled == []
+
+
 @pytest.mark.parametrize(("guard_inside", "prefix"), [
     (True, ""),      # the mount names where the API is: root_path
     (True, "/api"),  # a prefix naming the mount, as such a guard needed before: the same

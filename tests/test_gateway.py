@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.servers import Recorder, Running, send_request, uvicorn_server
@@ -155,6 +155,34 @@ def test_a_redirect_into_the_upstream_points_through_the_gateway(upstream_path: 
         307, f"/api/twins/{UUID}")
     assert (followed.status_code, followed.json(), str(followed.url)) == (
         200, {"twin": UUID}, f"{gateway.url}/api/twins/{UUID}")
+
+
+async def redirect(request: Request) -> Response:
+    return Response(status_code=307, headers={"location": request.query_params["to"]})
+
+
+@pytest.mark.parametrize(("location", "through_gateway"), [
+    ("{upstream}/base/twins/x", "/api/twins/x"),
+    ("HTTP://{upstream_host}/base/twins?q=1", "/api/twins?q=1"),
+    ("{upstream}/base?q=1", "/api?q=1"),
+    ("/base/twins/x", "/api/twins/x"),
+    # Left as sent: elsewhere, or a rest that a browser would read as another host.
+    ("https://elsewhere.example/base/x", None),
+    ("{upstream}/basement", None),
+    ("/base//evil.example/x", None),
+    ("{upstream}/base//evil.example/x", None),
+    ("/base/\\evil.example/x", None),
+])
+def test_a_location_is_pointed_through_the_gateway_only_into_the_upstream(
+        location: str, through_gateway: str | None) -> None:
+    upstream = Starlette(routes=[Route("/base/redirect", redirect)])
+    with uvicorn_server(upstream) as running, \
+            uvicorn_server(create_app(running.url + "/base", prefix="/api")) as gateway:
+        sent = location.format(upstream=running.url,
+                               upstream_host=running.url.removeprefix("http://"))
+        response = httpx.get(f"{gateway.url}/api/redirect", params={"to": sent})
+    assert (response.status_code, response.headers["location"]) == (
+        307, sent if through_gateway is None else through_gateway)
 
 
 def test_the_answer_has_one_date_and_one_server(upstream: tuple[Running, Recorder]) -> None:

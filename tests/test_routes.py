@@ -11,7 +11,7 @@ import pytest
 from conftest import verdict
 
 from ttguard import Route, TTError, operations, resolve
-from ttguard.core.routes import canonical_path, route_path
+from ttguard.core.routes import below_prefix, canonical_path, route_path
 
 OPERATIONS = json.loads(
     (Path(__file__).parents[1] / "schemas" / "operations.json").read_text())
@@ -169,12 +169,33 @@ def test_an_ambiguous_target_is_the_servers_400(path: str, reason: str) -> None:
     # Its literals keep their case: the account "ACCESS".
     ("GET", "/notifications/webhooks/ACCESS", "a letter's case changes the route"),
     ("HEAD", "/notifications/webhooks/Access", "a letter's case changes the route"),
+    ("GET", "/notifications/webhooks/%41ccess", "a letter's case changes the route"),
+    # Its ^...$ routes, matched by re.match, take a final newline: create_twin.
+    ("POST", "/twins%0A", "a final newline changes the route"),
+    ("PATCH", f"/twins/{TWIN}/ledgers/personal/value%0a", "a final newline changes the route"),
 ])
 def test_a_path_routed_elsewhere_as_sent_is_ambiguous(method: str, path: str,
                                                       reason: str) -> None:
     with pytest.raises(TTError) as error:
         route_path(method, path)
     assert verdict(error) == (400, 400793, f"Request path is ambiguous: {reason}.")
+
+
+@pytest.mark.parametrize(("path", "prefix", "below"), [
+    ("/api", "/api", "/"), ("/api/twins/", "/api", "/twins/"), ("/apix/twins", "/api", None),
+    ("/twins", "/api", None), ("/twins", "", "/twins"),
+    # A mount's path is decoded (an ASGI root_path, Starlette's Mount("/{tenant}")).
+    ("/acme%20corp/twins", "/acme corp", "/twins"), ("/m%C3%BCnchen/twins", "/münchen", "/twins"),
+])
+def test_below_prefix_compares_the_mount_decoded(path: str, prefix: str,
+                                                 below: str | None) -> None:
+    assert below_prefix(path, prefix) == below
+
+
+def test_a_mount_whose_path_is_encoded_as_sent_holds_the_api() -> None:
+    # Compared undecoded, /acme%20corp/twins lay outside /acme corp: unchecked.
+    assert route_path("POST", "/acme%20corp/twins", prefix="/acme corp") == Route(
+        "create_twin", {})
 
 
 def test_below_a_prefix_a_path_routed_elsewhere_as_sent_is_ambiguous() -> None:

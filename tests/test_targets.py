@@ -68,7 +68,8 @@ TARGETS = [
     "/twins/%zz", "/twins/a|b", "/twins/%7Bx%7D", "/twins/caf%C3%A9", "/twins/a%20b",
     "/twins/~user", "/twins/a+b", "/twins/a'b", "/twins/%00", "/twins/a%2fb%2F",
     f"{LEDGER}%2F", f"/twins/{TWIN}/identities%2F", f"/twins/{TWIN}%2F%2Fledgers/personal",
-    f"/twins/{TWIN}/identities%2F..%2F..%2F..%2Ftwins",
+    f"/twins/{TWIN}/identities%2F..%2F..%2F..%2Ftwins", "/twins%0A", "/twins%0a",
+    f"{LEDGER}%0A",
 ]
 
 
@@ -220,6 +221,11 @@ ROUTED_AS_SENT = [
     ("POST", f"/twins/{TWIN}/identities/."), ("PATCH", f"/twins/{TWIN}/"),
     ("GET", "/notifications/webhooks/ACCESS"), ("GET", "/notifications/webhooks/access"),
     ("GET", "/Notifications/webhooks/access"), ("GET", "/notifications/webhooks/Access"),
+    ("GET", "/notifications/webhooks/%41ccess"), ("GET", "/notifications/webhooks/%61ccess"),
+    # Starlette's ^...$, matched by re.match, takes a final newline: /twins%0A is /twins.
+    ("POST", "/twins%0A"), ("POST", f"/twins/{TWIN}/identities%0A"),
+    ("PATCH", f"/twins/{TWIN}/ledgers/personal/value%0A"), ("GET", f"/twins/{TWIN}%0A"),
+    ("POST", f"/twins/{TWIN}/docs%0A"),
 ]
 
 

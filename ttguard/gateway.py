@@ -61,6 +61,7 @@ from collections.abc import AsyncIterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import httpx
 import uvicorn
@@ -81,7 +82,7 @@ from .asgi import (
     send_error,
 )
 from .core import DEFAULT_MAX_BODY, Subcode, TTError
-from .core.routes import AMBIGUOUS, canonical_path
+from .core.routes import AMBIGUOUS, below_prefix, canonical_path
 from .openapi import openapi_document
 from .report import JsonFormatter, Reporter
 
@@ -201,17 +202,15 @@ class _Forwarder:
         Raises the ``400793`` :class:`TTError` for an ambiguous path (which the middleware
         has refused already, unless it lies outside the prefix).
         """
-        path = canonical_path(encoded_path(scope)).encode("ascii")
-        # The prefix the middleware removed: the gateway's, below its own mount point, if any.
-        prefix = mounted_prefix(scope, self.prefix).rstrip("/").encode("utf-8")
-        if prefix:
-            if path != prefix and not path.startswith(prefix + b"/"):
-                return None
-            path = path[len(prefix):]
+        # Below the prefix the middleware removed: the gateway's, below its own mount point.
+        path = canonical_path(encoded_path(scope))
+        below = below_prefix(path, mounted_prefix(scope, self.prefix))
+        if below is None:
+            return None
         query: bytes = scope.get("query_string", b"")
         try:
             return self.upstream.copy_with(
-                raw_path=self._base_path + (path or b"/") + (b"?" + query if query else b""))
+                raw_path=self._base_path + below.encode("ascii") + (b"?" + query if query else b""))
         except (httpx.InvalidURL, UnicodeDecodeError):
             # h11 lets a '#' into the query, which no URL holds past its fragment.
             raise TTError(Subcode.CORRUPTED_REQUEST,
@@ -231,19 +230,28 @@ class _Forwarder:
                  else value) for name, value in kept]
 
     def _through_gateway(self, scope: Scope, location: bytes) -> bytes:
-        """``location`` pointed through the gateway where it points into the upstream."""
-        origin = self.upstream.scheme.encode("ascii") + b"://" + self.upstream.netloc
-        if location[:len(origin)].lower() == origin.lower():
-            path = location[len(origin):]
-        elif location.startswith(b"/") and not location.startswith(b"//"):
-            path = location
-        else:
+        """``location`` pointed through the gateway where it points into the upstream: to its
+        origin, however spelled, or to a path, below the upstream's path. Any other goes as
+        sent, and so does one whose rest would read as another host (``//``, ``/\\``)."""
+        try:
+            url = httpx.URL(location.decode("latin-1"))
+        except httpx.InvalidURL:
             return location
-        base = self._base_path
-        if path[:len(base)] != base or path[len(base):len(base) + 1] not in (b"", b"/", b"?"):
+        upstream = self.upstream
+        if url.is_absolute_url:
+            if (url.scheme, url.host, url.port) != (upstream.scheme, upstream.host, upstream.port):
+                return location
+        elif not location.startswith(b"/") or location.startswith(b"//"):
             return location
-        mount = mounted_prefix(scope, self.prefix).rstrip("/").encode("utf-8")
-        return mount + path[len(base):] or b"/"
+        path, base = url.raw_path, self._base_path
+        rest = path[len(base):]
+        if path[:len(base)] != base or rest[:1] not in (b"", b"/", b"?") or rest.startswith(
+                (b"//", b"/\\")):
+            return location
+        mount = quote(mounted_prefix(scope, self.prefix).rstrip("/")).encode("ascii")
+        if not rest.startswith(b"/"):  # the upstream's root, perhaps with a query
+            rest = (b"" if mount else b"/") + rest
+        return mount + rest
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.client is None:

@@ -21,8 +21,10 @@ climbs above the root or across the mount prefix, an encoded ``/`` that names an
 segment, or that leads into or out of the mount prefix once decoded, a target that is no path;
 and a dot segment, an empty segment (a trailing ``/`` too) or a literal's case that makes a
 router taking the path as sent (:func:`_as_sent`: Starlette under uvicorn, say, whose
-parameters take ``.`` and ``..``, whose ``{doc_name:path}`` takes an empty rest, and whose
-literals keep their case) name another operation, or other parameters, than the canonical form.
+parameters take ``.`` and ``..``, whose ``{doc_name:path}`` takes an empty rest, whose
+literals keep their case, and whose ``^...$`` routes, matched by ``re.match``, take a final
+newline: ``/twins%0A`` is ``/twins``) name another operation, or other parameters, than the
+canonical form. A mount prefix is compared decoded, as an ASGI ``root_path`` gives it.
 
 The route table is built once, on first use, from the catalogue's operations: a tree of path
 segments per method, where a literal segment is tried before a ``{parameter}`` (so
@@ -45,8 +47,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from .catalogue import child_schema, operations, request_schema
 from .errors import Subcode, TTError
 
-__all__ = ["AMBIGUOUS", "Query", "Route", "canonical_path", "parse_query", "resolve",
-           "route_path"]
+__all__ = ["AMBIGUOUS", "Query", "Route", "below_prefix", "canonical_path", "parse_query",
+           "resolve", "route_path"]
 
 #: Query: the raw string (what follows the target's first ``?``), or each name with its value
 #: (a list where the name repeats).
@@ -242,7 +244,7 @@ def _route(method: str, path: str, prefix: str) -> _Match | str | None:
     path = _origin_form(path)
     prefix_segments = _split(prefix)
     sent = [segment for segment in map(_decode_unreserved, path.split("/")) if segment]
-    sent_inside = sent[:len(prefix_segments)] == prefix_segments
+    sent_inside = _decoded_start(sent, prefix_segments)
     if prefix_segments and _ENCODED_SLASH.search(path):
         # Starlette's Mount, say, takes /api%2Ftwins for /api/twins: inside the prefix.
         decoded_inside = _decoded(path)[:len(prefix_segments)] == tuple(prefix_segments)
@@ -257,7 +259,7 @@ def _route(method: str, path: str, prefix: str) -> _Match | str | None:
     # No dot, empty or encoded segment: a router reading the path as sent splits it alike.
     spelled_canonically = not trailing_slash and path == "/" + "/".join(segments)
     if prefix_segments:
-        inside = segments[:len(prefix_segments)] == prefix_segments
+        inside = _decoded_start(segments, prefix_segments)
         if inside != sent_inside:
             return "'..' crosses the prefix"
         if not inside:
@@ -272,15 +274,44 @@ def _route(method: str, path: str, prefix: str) -> _Match | str | None:
     sent_segments = canonical if spelled_canonically else _as_sent(path, prefix_segments)
     if sent_segments is None:
         return match
+    newline_ended = bool(sent_segments) and sent_segments[-1].endswith("\n")
     # Split alike, only a literal's case can part the readings; with no match here, a walk
     # that takes fewer literals finds none either.
-    if sent_segments == canonical and (match is None or path.islower()
-                                       or not _literal_case_differs(match[0], canonical)):
+    if sent_segments == canonical and not newline_ended and (
+            match is None or not _has_capital(canonical)
+            or not _literal_case_differs(match[0], canonical)):
         return match
     as_sent = _match(method, sent_segments, as_sent=True)
+    if as_sent is None and newline_ended:
+        # Starlette matches a route's ^...$ with re.match, whose $ also matches before a final
+        # newline: /twins%0A is /twins to it.
+        as_sent = _match(method, (*sent_segments[:-1], sent_segments[-1][:-1]), as_sent=True)
+        if as_sent is not None and as_sent != match:
+            return "a final newline changes the route"
     if as_sent is not None and as_sent != match:
         return _why_as_sent_differs(sent_segments)
     return match
+
+
+def _decoded_start(segments: list[str], prefix_segments: list[str]) -> bool:
+    """Whether ``segments`` (percent-encoded) start with ``prefix_segments`` (decoded, as an
+    ASGI ``root_path`` is): a mount at ``/acme corp`` holds ``/acme%20corp/twins``."""
+    return list(map(unquote, segments[:len(prefix_segments)])) == prefix_segments
+
+
+def below_prefix(path: str, prefix: str) -> str | None:
+    """The rest of a canonical ``path`` (:func:`canonical_path`, percent-encoded) after
+    ``prefix`` (a path as decoded), from its ``/`` on; ``None`` if it lies outside it."""
+    prefix_segments = _split(prefix)
+    segments = path.split("/")[1:]
+    if not _decoded_start(segments, prefix_segments) or len(segments) < len(prefix_segments):
+        return None
+    return "/" + "/".join(segments[len(prefix_segments):])
+
+
+def _has_capital(segments: tuple[str, ...]) -> bool:
+    text = "/".join(segments)
+    return text != text.lower()
 
 
 @cache
