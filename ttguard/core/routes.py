@@ -244,7 +244,7 @@ def _route(method: str, path: str, prefix: str) -> _Match | str | None:
     path = _origin_form(path)
     prefix_segments = _split(prefix)
     sent = [segment for segment in map(_decode_unreserved, path.split("/")) if segment]
-    sent_inside = _decoded_start(sent, prefix_segments)
+    sent_inside = not prefix_segments or _decoded_start(sent, prefix_segments)
     if prefix_segments and _ENCODED_SLASH.search(path):
         # Starlette's Mount, say, takes /api%2Ftwins for /api/twins: inside the prefix.
         decoded_inside = _decoded(path)[:len(prefix_segments)] == tuple(prefix_segments)
