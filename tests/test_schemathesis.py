@@ -6,6 +6,7 @@ judged, and how a negative case that is accepted gets explained: tests/schemathe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -55,6 +56,14 @@ def test_under_a_root_path_the_document_and_its_server_are_below_it() -> None:
         forwarded = httpx.get(f"{running.url}/api/whoami")
     assert document["servers"] == [{"url": "/tt/api"}]
     assert forwarded.headers["x-echo-target"] == "/whoami"
+
+
+def test_under_a_mount_clients_percent_encode_the_server_is_a_url() -> None:
+    # An ASGI root_path is decoded: /acme corp must go into the document as /acme%20corp.
+    scope = {"type": "http", "method": "GET", "path": "/acme corp/openapi.json",
+             "raw_path": b"/acme%20corp/openapi.json", "root_path": "/acme corp", "headers": []}
+    sent = run_asgi(create_app("local", prefix="/api", openapi=True), scope, [])
+    assert json.loads(sent[1]["body"])["servers"] == [{"url": "/acme%20corp/api"}]
 
 
 def test_documents_for_many_mount_points_keep_no_more_memory_than_a_few() -> None:

@@ -378,7 +378,8 @@ class _OpenAPI:
                 or scope["method"] not in ("GET", "HEAD")):
             await self.app(scope, receive, send)
             return
-        document = _document(mounted_prefix(scope, self.prefix).rstrip("/") or "/")
+        # A URL: the mount point, decoded in the scope, encoded again (/acme%20corp).
+        document = _document(quote(mounted_prefix(scope, self.prefix).rstrip("/")) or "/")
         headers = [(b"content-type", b"application/json"),
                    (b"content-length", str(len(document)).encode("ascii"))]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
