@@ -162,12 +162,13 @@ def check_recorders(reporter: object, metrics: object) -> None:
 def settle(verdict: TTError | None, *, operation: str, method: str, report_only: bool,
            seconds: float, body_bytes: int, answer: Answer | None,
            values: Callable[[], tuple[str, bytes | None]], reporter: Reporter | None,
-           metrics: GuardMetrics | None) -> None:
+           metrics: GuardMetrics | None, body_judged: bool = True) -> None:
     """A checked request is over: log its refusal, count its verdict (``seconds`` in the core,
     ``body_bytes`` seen), and, if the server's ``answer`` was seen, set the two side by side:
     counted, and recorded where they disagree. ``values`` gives the request's target and body
     (``None`` if not whole) for a record with values; it is asked only then, since the target
     is built and the body copied for it: a request that is only counted pays for neither.
+    ``body_judged`` false: the verdict covers the path and query alone (:func:`compare`).
     """
     if verdict is not None:
         log_refusal(verdict, operation=operation, method=method, report_only=report_only)
@@ -175,7 +176,7 @@ def settle(verdict: TTError | None, *, operation: str, method: str, report_only:
         metrics.checked(operation, verdict, seconds=seconds, body_bytes=body_bytes)
     if answer is None:
         return
-    agreement = compare(verdict, answer)
+    agreement = compare(verdict, answer, body_judged=body_judged)
     if metrics is not None:
         metrics.compared(operation, agreement)
     if reporter is not None and agreement.is_disagreement:

@@ -349,4 +349,4 @@ class GuardedRequest:
                report_only=guard.report_only, seconds=self.seconds, body_bytes=self.received,
                answer=None if status is None else read_answer(status, body),
                values=lambda: (self.target, b"".join(self.taken) if self.whole else None),
-               reporter=guard.reporter, metrics=guard.metrics)
+               reporter=guard.reporter, metrics=guard.metrics, body_judged=self.body_judged)

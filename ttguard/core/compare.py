@@ -13,7 +13,8 @@ reached (a :class:`~ttguard.TTError`, or ``None`` for "accepted") beside it:
 * ``other_subcode``: both refuse with subcodes ttguard gives, but not the same one;
 * ``unreadable``: a 400 whose body is not the server's error model (or was cut short);
 * ``not_comparable``: an answer that depends on the server's state or on who asks (401, 403,
-  404, 409, a 400 subcode that ttguard never gives, any 5xx), or a redirect.
+  404, 409, a 400 subcode that ttguard never gives, any 5xx), or a redirect; or a refusal of a
+  body ttguard left unjudged (one under a ``Content-Encoding``, say).
 
 Nothing here does I/O; each function is linear in the size of the (small) error body.
 """
@@ -98,8 +99,9 @@ def _bare_answer(status: int) -> Answer:
     return Answer(status)
 
 
-def compare(verdict: TTError | None, answer: Answer) -> Agreement:
-    """How ttguard's ``verdict`` (``None``: accepted) stands to the server's ``answer``."""
+def compare(verdict: TTError | None, answer: Answer, *, body_judged: bool = True) -> Agreement:
+    """How ttguard's ``verdict`` (``None``: accepted) stands to the server's ``answer``;
+    ``body_judged`` false: the verdict covers the path and query alone."""
     if 200 <= answer.status < 300:
         return Agreement.AGREE if verdict is None else Agreement.FALSE_REJECTION
     if answer.status != 400:  # every subcode ttguard gives about a request is a 400
@@ -108,6 +110,9 @@ def compare(verdict: TTError | None, answer: Answer) -> Agreement:
         return Agreement.UNREADABLE
     if answer.subcode not in BODY_SUBCODES:
         return Agreement.NOT_COMPARABLE
+    if verdict is None and not body_judged and not (answer.description or "").startswith(
+            ("path::", "query::")):
+        return Agreement.NOT_COMPARABLE  # about the body, which ttguard never read
     if verdict is None:
         return Agreement.MISSED
     if verdict.subcode != answer.subcode:
