@@ -233,6 +233,26 @@ def test_finish_without_body_judges_the_path_and_query_alone() -> None:
         fine.feed(b"{}")
 
 
+def test_finish_without_body_after_a_feed_is_a_value_error() -> None:
+    # Else the bytes fed would pass unjudged, and `.body` would hold them as if whole.
+    validator = StreamValidator("create_twin")
+    validator.feed(b'{"descr')
+    with pytest.raises(ValueError) as misuse:
+        validator.finish_without_body()
+    assert str(misuse.value) == (
+        "finish_without_body() ends a request whose body is not fed: 7 bytes were")
+
+
+@pytest.mark.parametrize(("max_body", "message"), [
+    (-1, "max_body must not be negative: -1"),
+    (float("nan"), "max_body must be a number of bytes: nan"),  # compared, no quota at all
+])
+def test_a_quota_that_is_no_size_is_a_value_error(max_body: float, message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        StreamValidator("create_twin", max_body=max_body)  # type: ignore[arg-type]
+    assert str(refused.value) == message
+
+
 def test_a_verdict_keeps_no_frame_that_saw_the_request() -> None:
     # The validator keeps its verdict: frames kept in its traceback would keep the parsed
     # request alive until the cyclic collector ran (and show its values to a logger that

@@ -132,14 +132,15 @@ def request_verdict(operation: str, request: Mapping[str, object], *,
 
 def check_size(name: str, size: int) -> None:
     """A size argument, ``name``, checked: ``TypeError`` if it is no number, ``ValueError`` if
-    it is negative."""
+    it is negative or NaN (which no comparison holds: a quota of NaN would be none)."""
     try:
-        negative = size < 0
+        in_range = size >= 0
     except TypeError:
         raise TypeError(f"{name} must be an int, a number of bytes, not {type(size).__name__}"
                         ) from None
-    if negative:
-        raise ValueError(f"{name} must not be negative: {size}")
+    if not in_range:
+        raise ValueError(f"{name} must not be negative: {size}" if size < 0
+                         else f"{name} must be a number of bytes: {size}")
 
 
 @cache
@@ -379,11 +380,14 @@ class StreamValidator:
 
     def finish_without_body(self) -> None:
         """The end of a request whose body is not judged: raise the verdict on its path and query
-        parameters alone (or one reached already, a declared length over the quota). For an
-        adapter that cannot read the body as the server will, a compressed one say: it
-        forwards the body unread. Nothing may be fed after it."""
+        parameters alone. For an adapter that cannot read the body as the server will, a
+        compressed one say: it forwards the body unread. Nothing may be fed before or after it
+        (``ValueError``): the body's bytes would be neither judged nor, as :attr:`body`, whole."""
         if self._verdict is not None:
             raise self._verdict
+        if self.received:
+            raise ValueError(f"finish_without_body() ends a request whose body is not fed: "
+                             f"{self.received} bytes were")
         if self.operation is not None and not self._finished:
             verdict = request_verdict(self.operation, {"path": self._path, "query": self._query})
             if verdict is not None:
