@@ -33,7 +33,7 @@ from trustedtwin.tt_api import TTRESTService
 from trustedtwin.tt_api_async import TTAsyncRESTService
 
 from tests.servers import Running, read_body, uvicorn_server
-from ttguard import TTError
+from ttguard import StreamValidator, TTError
 from ttguard.clients import (
     AsyncGuardTransport,
     GuardedSession,
@@ -489,17 +489,32 @@ def test_report_only_forwards_an_ambiguous_path_and_logs_it(
 
 
 def test_report_only_forwards_what_ttguard_cannot_check(
-        server: Running, upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
-    # requests sends an array's bytes (urllib3 sends any buffer); the core takes bytes-likes.
+        server: Running, upstream: Upstream, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: StreamValidator, chunk: bytes) -> None:
+        raise RuntimeError("a failure of ttguard's own")
+
+    monkeypatch.setattr(StreamValidator, "feed", broken)
     registry = CollectorRegistry()
     session = GuardedSession(server.url, report_only=True, metrics=GuardMetrics(registry))
-    response = session.post(f"{server.url}/twins", data=array.array("B", b'{"a": 1}'))
+    response = session.post(f"{server.url}/twins", data=b'{"a": 1}')
     assert (response.status_code, upstream.requests[0][1]) == (201, b'{"a": 1}')
     assert "could not check" in caplog.text
     assert registry.get_sample_value("ttguard_requests_total",
                                      {"operation": "create_twin", "verdict": "accepted"}) is None
-    with pytest.raises(TypeError, match="a body chunk is bytes-like, not array"):
-        GuardedSession(server.url).post(f"{server.url}/twins", data=array.array("B", b"{}"))
+    with pytest.raises(RuntimeError, match="a failure of ttguard's own"):
+        GuardedSession(server.url).post(f"{server.url}/twins", data=b"{}")
+
+
+def test_requests_judges_an_arrays_bytes(server: Running, upstream: Upstream) -> None:
+    # urllib3 sends any buffer as its bytes.
+    with pytest.raises(TTError) as refusal:
+        GuardedSession(server.url).post(f"{server.url}/twins", data=array.array("B", REFUSED))
+    assert (refusal.value.subcode, refusal.value.description) == OURS
+    text = b'{"description": {"abcd": 1}}'
+    response = GuardedSession(server.url).post(f"{server.url}/twins",
+                                               data=array.array("B", text))
+    assert (response.status_code, upstream.requests[-1][1]) == (201, text)
 
 
 TEXT_ACCEPTED = '{"description": {"name": "Pump 7", "site": "Gdańsk ☂"}}'
@@ -792,6 +807,21 @@ def test_a_body_under_a_content_encoding_is_sent_unjudged(
     with pytest.raises(TTError) as refusal:  # identity is no encoding
         post(library, server.url, REFUSED, headers={"Content-Encoding": "identity"})
     assert (refusal.value.subcode, refusal.value.description) == OURS
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("guard", [{}, {"report_only": True}], ids=["enforcing", "report_only"])
+def test_a_body_left_unjudged_that_the_server_refuses_is_no_miss_of_ttguards(
+        server: Running, library: str, guard: dict[str, Any]) -> None:
+    # ttguard never read it: the server's word on it is nothing to hold against ttguard.
+    stream, registry = io.StringIO(), CollectorRegistry()
+    seen = post(library, server.url, gzip.compress(ACCEPTED), answer="missed",
+                headers={"Content-Encoding": "gzip"}, reporter=Reporter(stream),
+                metrics=GuardMetrics(registry), **guard)
+    assert seen[0] == 400
+    assert records(stream) == []
+    assert registry.get_sample_value("ttguard_disagreements_total",
+                                     {"operation": "create_twin", "kind": "missed"}) is None
 
 
 @pytest.mark.parametrize("guard", [{}, {"report_only": True}], ids=["enforcing", "report_only"])

@@ -142,8 +142,16 @@ def _one_chunk(body: Any) -> bool:
 
 
 def _encoded(chunk: Any) -> Any:
-    """A chunk as urllib3 puts it on the wire: a str as its UTF-8 bytes, anything else as is."""
-    return chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+    """A chunk as urllib3 puts it on the wire: a str as its UTF-8 bytes, any other buffer as its
+    bytes (an array's items may be wider), anything else as is, for the core to name."""
+    if isinstance(chunk, str):
+        return chunk.encode("utf-8")
+    if isinstance(chunk, (bytes, bytearray)):
+        return chunk
+    try:
+        return memoryview(chunk).cast("B")
+    except TypeError:
+        return chunk
 
 
 def _read(file: Any) -> Iterator[Any]:
