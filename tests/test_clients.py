@@ -331,6 +331,13 @@ def test_which_requests_are_checked(base_url: str, url: str, checked: bool) -> N
     assert (RequestGuard(base_url).validator("POST", url) is not None) == checked
 
 
+def test_a_client_guard_judges_the_canonical_form_as_trusted_twin_may_read_it() -> None:
+    # The server is Trusted Twin's, not Starlette: a trailing "/" after /docs is the list of
+    # Docs to a server that reads it so, and no reason to refuse.
+    check = RequestGuard().begin("GET", f"https://rest.trustedtwin.com/twins/{TWIN}/docs/")
+    assert check is not None and check.operation == "get_twin_docs"
+
+
 @pytest.mark.parametrize("base_url", ["rest.trustedtwin.com", "ftp://x", "https://"])
 def test_a_base_url_that_is_no_http_url_is_a_value_error(base_url: str) -> None:
     with pytest.raises(ValueError, match="base_url must be an http"):

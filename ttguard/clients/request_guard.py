@@ -167,7 +167,9 @@ class RequestGuard:
     def _route(self, method: str, url: str) -> Route | None:
         if _origin(url) != self._origin:
             return None
-        return resolve(method, urlsplit(url).path, prefix=self._prefix)
+        # Not as Starlette reads it: the server is Trusted Twin's, and a trailing "/" after
+        # /docs, say, may be a request it takes (the lenient reading).
+        return resolve(method, urlsplit(url).path, prefix=self._prefix, as_sent=False)
 
     def validator(self, method: str, url: str, *,
                   declared_length: int | None = None) -> StreamValidator | None:

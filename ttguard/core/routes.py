@@ -218,7 +218,8 @@ def _match(method: str, segments: tuple[str, ...], as_sent: bool = False) -> _Ma
     return None if found is None else (found, tuple(params.items()))
 
 
-def route_path(method: str, path: str, *, prefix: str = "") -> Route | None:
+def route_path(method: str, path: str, *, prefix: str = "",
+               as_sent: bool = True) -> Route | None:
     """The operation a request path names, with its path parameters, or ``None``.
 
     ``path`` is the path as sent: percent-encoded, without query or fragment (an ASGI
@@ -226,16 +227,18 @@ def route_path(method: str, path: str, *, prefix: str = "") -> Route | None:
     ``prefix`` is a path under which the API is mounted, removed before matching; a ``..``,
     or an encoded ``/`` once decoded, that leads into or out of it is ambiguous, and a path
     outside it either way with no dot segment is none of ttguard's business, ambiguous or not.
+    ``as_sent`` false: no reading as a router that takes the path as sent (Starlette's) reads
+    it, for a guard whose server is another's (a client's, whose server reads it its own way).
     """
     method = method.upper()
-    routed = _route(_ROUTED_AS.get(method, method), path, prefix)
+    routed = _route(_ROUTED_AS.get(method, method), path, prefix, as_sent)
     if isinstance(routed, str):
         raise _ambiguous(routed)
     return None if routed is None else Route(routed[0], dict(routed[1]))
 
 
 @lru_cache(maxsize=4096)
-def _route(method: str, path: str, prefix: str) -> _Match | str | None:
+def _route(method: str, path: str, prefix: str, read_as_sent: bool) -> _Match | str | None:
     """:func:`route_path`'s answer, immutable, with the reason for an ambiguous path as a str.
 
     Cached: a gateway sees the same few paths again and again. Immutable, so callers of
@@ -271,6 +274,8 @@ def _route(method: str, path: str, prefix: str) -> _Match | str | None:
     if (any(_ENCODED_SLASH.search(segment) for segment in segments)
             and _match(method, _decoded("/".join(segments))) != match):
         return _CHANGES_THE_ROUTE
+    if not read_as_sent:
+        return match
     sent_segments = canonical if spelled_canonically else _as_sent(path, prefix_segments)
     if sent_segments is None:
         return match
@@ -370,7 +375,7 @@ def _decoded(path: str) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
+def resolve(method: str, path: str, *, prefix: str = "", as_sent: bool = True) -> Route | None:
     """The operation a request is for, with its path parameters, or ``None`` if none matches.
 
     >>> resolve("POST", "/twins/e834214a/ledgers/personal")
@@ -380,7 +385,9 @@ def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
     path under which the API is mounted (a gateway's ``/tt``, say), removed before matching.
     ``method`` is read in any case, and a ``HEAD`` as the ``GET`` it stands for.
     The path is judged in its canonical form (:func:`canonical_path`); an ambiguous one raises
-    the ``400793`` :class:`~ttguard.TTError`. ``TypeError`` for an argument that is not a str.
+    the ``400793`` :class:`~ttguard.TTError`, as does one that a router taking the path as sent
+    (Starlette's) routes elsewhere, unless ``as_sent`` is false (:func:`route_path`).
+    ``TypeError`` for an argument that is not a str.
     """
     if not (type(method) is type(path) is type(prefix) is str):
         # The long way only for what is not exactly a str: a subclass (http.HTTPMethod) is one.
@@ -388,7 +395,7 @@ def resolve(method: str, path: str, *, prefix: str = "") -> Route | None:
             if not isinstance(value, str):
                 raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     target = urlsplit(path).path if "://" in path else path.split("?", 1)[0].split("#", 1)[0]
-    return route_path(method, target or "/", prefix=prefix)
+    return route_path(method, target or "/", prefix=prefix, as_sent=as_sent)
 
 
 def parse_query(query: Query, operation: str | None = None) -> dict[str, str | list[str]]:
