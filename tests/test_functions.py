@@ -189,6 +189,17 @@ def test_path_parameters_are_checked_by_name_only_against_an_operation() -> None
         {"twin": "e834214a-0000-4000-8000-000000000000"})) is None
 
 
+@pytest.mark.parametrize("entry", [
+    lambda: validate(b"{}", ["create_twin"]),  # type: ignore[arg-type]
+    lambda: StreamValidator(["create_twin"]),  # type: ignore[arg-type]
+])
+def test_an_operation_that_is_no_name_is_a_type_error_naming_it(
+        entry: Callable[[], object]) -> None:
+    with pytest.raises(TypeError) as refused:
+        entry()
+    assert str(refused.value) == "operation must be an operation's name, a str, not list"
+
+
 def test_chunks_of_the_wrong_type_are_a_type_error() -> None:
     with pytest.raises(TypeError, match="bytes-like, not str"):
         validate(iter(["text"]))  # type: ignore[arg-type]

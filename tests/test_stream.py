@@ -328,6 +328,8 @@ def test_negative_sizes_are_value_errors(arguments: dict[str, int]) -> None:
 @pytest.mark.parametrize(("body", "kind"), [
     ('{"description": {}}', "str"), ("\u00e9", "str"), (memoryview(b"{}"), "memoryview"),
     (None, "NoneType"), ([b"{}"], "list"),
+    # Over the quota by their length too, which is no byte count: not a quota_violation.
+    ("x" * 70_000, "str"), ([0] * 70_000, "list"), (memoryview(b"x" * 70_000), "memoryview"),
 ])
 def test_judge_whole_takes_a_body_in_bytes(body: object, kind: str) -> None:
     with pytest.raises(TypeError) as refused:

@@ -159,7 +159,11 @@ def _arguments(operation: str | None, max_body: int, content_length: int | None,
     to nothing, and its message is built only on a failure.
     """
     # A ValueError for an unknown operation.
-    parameters = None if operation is None else _path_parameters(operation)
+    try:
+        parameters = None if operation is None else _path_parameters(operation)
+    except TypeError:  # unhashable: a list of names, say
+        raise TypeError(f"operation must be an operation's name, a str, not "
+                        f"{type(operation).__name__}") from None
     try:
         sizes = max_body >= 0 and (content_length is None or content_length >= 0)
     except TypeError:
@@ -242,6 +246,8 @@ def judge_whole(body: bytes | bytearray, operation: str | None = None, *,
     path, parsed_query = _arguments(operation, max_body, None, path_params, query)
     try:
         if len(body) > max_body:
+            if not isinstance(body, (bytes, bytearray)):
+                raise TypeError  # a str's length is in characters, a list's in items
             return quota_violation(max_body)
         return _judged(body, operation, path, parsed_query)
     except TTError as not_json:
