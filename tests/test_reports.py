@@ -14,6 +14,7 @@ import logging
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -235,6 +236,14 @@ def test_a_reporter_refuses_records_it_could_not_write_to(records: object, kind:
         Reporter(records)  # type: ignore[arg-type]
     assert str(refused.value) == ("records is where to write: a path (str or pathlib.Path), a "
                                   f"text stream or a logging.Logger, not {kind}")
+
+
+def test_a_reporter_reads_a_temporary_files_mode() -> None:
+    # tempfile's wrapper is no io base class: its mode tells a binary file ("rb+") from text.
+    with tempfile.NamedTemporaryFile() as binary, tempfile.TemporaryFile("w+") as text:
+        with pytest.raises(TypeError, match="not _TemporaryFileWrapper"):
+            Reporter(binary)  # type: ignore[arg-type]
+        Reporter(text).close()  # type: ignore[arg-type]
 
 
 def test_a_reporter_takes_a_path_a_text_stream_or_a_logger(tmp_path: Path) -> None:

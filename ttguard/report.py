@@ -140,8 +140,10 @@ class Reporter:
 def _is_text_stream(records: object) -> bool:
     # Any object with a write() will do (a test's capture, a logging handler's stream), but not
     # a binary stream: its write() refuses the str of each record.
+    # A wrapper (tempfile's) is neither, but says its mode.
     return (callable(getattr(records, "write", None))
-            and not isinstance(records, (io.RawIOBase, io.BufferedIOBase)))
+            and not isinstance(records, (io.RawIOBase, io.BufferedIOBase))
+            and "b" not in str(getattr(records, "mode", "")))
 
 
 def check_recorders(reporter: object, metrics: object) -> None:
