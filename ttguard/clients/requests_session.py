@@ -130,8 +130,9 @@ class GuardAdapter(HTTPAdapter):
 
 
 def _one_chunk(body: Any) -> bool:
-    """Whether urllib3 sends ``body`` as a single chunk: a str, or any bytes-like object (bytes,
-    bytearray, memoryview, which the core reads; an array, which it cannot)."""
+    """Whether urllib3 sends ``body`` as a single chunk: a str, or any object with the buffer
+    protocol (bytes, bytearray, memoryview, an array: :func:`_encoded` gives the core its
+    bytes)."""
     if isinstance(body, str):
         return True
     try:

@@ -287,14 +287,14 @@ def _route(method: str, path: str, prefix: str, read_as_sent: bool) -> _Match | 
             or not _literal_case_differs(match[0], canonical)):
         return match
     as_sent = _match(method, sent_segments, as_sent=True)
-    if as_sent is None and newline_ended:
+    newline_taken = as_sent is None and newline_ended
+    if newline_taken:
         # Starlette matches a route's ^...$ with re.match, whose $ also matches before a final
         # newline: /twins%0A is /twins to it.
         as_sent = _match(method, (*sent_segments[:-1], sent_segments[-1][:-1]), as_sent=True)
-        if as_sent is not None and as_sent != match:
-            return "a final newline changes the route"
     if as_sent is not None and as_sent != match:
-        return _why_as_sent_differs(sent_segments)
+        return ("a final newline changes the route" if newline_taken
+                else _why_as_sent_differs(sent_segments))
     return match
 
 
@@ -309,7 +309,7 @@ def below_prefix(path: str, prefix: str) -> str | None:
     ``prefix`` (a path as decoded), from its ``/`` on; ``None`` if it lies outside it."""
     prefix_segments = _split(prefix)
     segments = path.split("/")[1:]
-    if not _decoded_start(segments, prefix_segments) or len(segments) < len(prefix_segments):
+    if not _decoded_start(segments, prefix_segments):  # a shorter path too: its slice is short
         return None
     return "/" + "/".join(segments[len(prefix_segments):])
 
