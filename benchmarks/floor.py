@@ -31,8 +31,8 @@ import ttguard
 from ttguard.core import rules
 from ttguard.core.catalogue import child_schema, request_schema
 from ttguard.core.errors import schema_error
-from ttguard.core.fast_engine import exact_pattern, fast_parse, lenient_schema, rust_validator
-from ttguard.core.fast_refusal import _pattern_in_rust
+from ttguard.core.fast_engine import fast_parse, lenient_schema, rust_validator
+from ttguard.core.fast_refusal import _rule
 from ttguard.core.rules import KEY_LOCATION
 
 from . import bodies, pipelines
@@ -59,7 +59,7 @@ def steps(case: bodies.Case) -> list[tuple[str, Callable[[], object]]]:
     entries_proof = rust_validator({"items": {"prefixItems": [
         lenient_schema(names), lenient_schema(identities["additionalProperties"])]}})
     key_proof = rust_validator(lenient_schema(names))
-    search = rust_validator({"pattern": exact_pattern(names["pattern"])})
+    rule, search = _rule("pattern", names["pattern"], names)  # Rust's search: an exact pattern
     entries = list(request["body"]["identities"].items())
     [bad_key] = [key for key, _ in entries if rules.pattern(names["pattern"], key, names)]
     return [
@@ -68,7 +68,7 @@ def steps(case: bodies.Case) -> list[tuple[str, Callable[[], object]]]:
         ("two Rust passes to learn where: the first entry, its key",
          lambda: (entries_proof.is_valid(entries[:1]), key_proof.is_valid(bad_key))),
         ("the rule of the key, with its message: Rust's search of its pattern",
-         lambda: _pattern_in_rust(search, bad_key, names)),
+         lambda: rule(search, bad_key, names)),
         ("the TTError, worded, made, raised and caught", _raised),
     ]
 

@@ -37,7 +37,7 @@ from ttguard.core.fast_engine import (
     lenient_schema,
     rust_validator,
 )
-from ttguard.core.fast_refusal import _pattern_in_rust, walk
+from ttguard.core.fast_refusal import _pattern_in_rust, _rule, walk
 from ttguard.core.reference import first_error, first_error_at
 from ttguard.core.routes import parse_query
 from ttguard.core.stream import request_verdict
@@ -233,11 +233,11 @@ def test_rust_passes_a_pattern_only_where_python_does(pattern: str, data: st.Dat
 def _searches_alike(pattern: str, text: str) -> bool:
     """Whether the walk's rule, Rust's search for ``pattern`` (exact_pattern's spelling),
     answers ``text`` as the reference's rule does."""
-    spelled = exact_pattern(pattern)
-    assert spelled is not None
+    assert exact_pattern(pattern) is not None
     schema = {"pattern": pattern}
-    return (_pattern_in_rust(rust_validator({"pattern": spelled}), text, schema)
-            == rules.pattern(pattern, text, schema))
+    rule, search = _rule("pattern", pattern, schema)
+    assert rule is _pattern_in_rust
+    return rule(search, text, schema) == rules.pattern(pattern, text, schema)
 
 
 def _near(found: str) -> st.SearchStrategy[str]:
