@@ -602,7 +602,13 @@ class _Source:
         else:
             first = self.name("first", field.first)
             if name != walk.last_container:
-                self.emit(indent, f"found = {first}(item, False)")
+                # Proven here, where it holds, without the call of its walk.
+                self.emit(indent, "try:")
+                self.emit(indent + 1, f"held = {self.name('proof', field.proof.is_valid)}(item)")
+                self.emit(indent, "except (ValueError, OverflowError):  # proves nothing")
+                self.emit(indent + 1, f"found = {first}(item, False)")
+                self.emit(indent, "else:")
+                self.emit(indent + 1, f"found = None if held else {first}(item, True)")
             elif not walk.leaves_after_last:
                 self.emit(indent, f"found = {first}(item, True)")
             else:
