@@ -40,9 +40,10 @@ surrogate: :func:`~ttguard.core.fast_engine.readable_text`) is walked with no pr
 Cost: the lenient pass; on a refusal, the rules of the fields before the failure on its path,
 a Rust pass for each container field before it there, and in each collection on the path a
 marking pass up to the failing entry, or a pass and a bisection (log n passes over halving
-slices: about one pass more). It stops at the first error, however many follow.
-Measured on the refused docs-idiom bodies: at most 2.2x a parse at 1 kB (2.3x on a machine
-twice as slow), 1.6x at 64 kB. (The narrowing it replaced, which handed the reference the
+slices: about one pass more). It stops at the first error, however many follow. Each node's
+walk is written out as Python for it when the walk is made (:class:`_Source`): a fifth less
+Python on a refusal's way. Measured on the refused docs-idiom bodies: at most 2.15x a parse at
+1 kB, 1.53x at 8 kB and 64 kB. (The narrowing it replaced, which handed the reference the
 failing values, cost 1.2x at 64 kB for a single fault, but 57x for a body with an error in each
 of its 1 200 entries.)
 """
