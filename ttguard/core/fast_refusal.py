@@ -465,6 +465,9 @@ class _Source:
     refuses. Its proof costs less than the walk of the key's rules (0.11 us against 0.18), which
     a refused key then takes: asking the rules first cost a refused value more than it spared a
     refused key.
+
+    A traceback through these functions names the file ``<ttguard walk>`` and shows no line:
+    ``_Source(walk).text()`` gives the source again, the same lines.
     """
 
     def __init__(self, walk: Walk) -> None:
