@@ -7,6 +7,7 @@ to a body in one message (judged whole) and in several (streamed).
 
 from __future__ import annotations
 
+import gzip
 import json
 import select
 import socket
@@ -193,6 +194,42 @@ def test_a_setting_of_the_wrong_type_is_refused_at_construction(
     with pytest.raises(TypeError) as refused:
         GuardMiddleware(recorder, **setting)
     assert str(refused.value) == message
+
+
+GZIPPED = gzip.compress(VALID)
+
+
+def test_a_gzipped_body_is_judged_as_received_by_default(guarded: Running,
+                                                         recorder: Recorder) -> None:
+    # As a Starlette application, which decodes no Content-Encoding, reads it.
+    response = send_request(guarded, "POST", "/twins", [GZIPPED],
+                            headers={**AUTH, "Content-Encoding": "gzip"},
+                            content_length=len(GZIPPED))
+    assert error_of(response) == (400, 400314, "Request body contains invalid characters.")
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_without_judging_encoded_bodies_one_goes_on_as_sent_after_its_path_is_judged(
+        recorder: Recorder, framing: str) -> None:
+    oversized = gzip.compress(bytes(range(256)) * 512, compresslevel=0)  # over the quota
+    headers = {**AUTH, "Content-Encoding": "gzip"}
+    chunks = [oversized[:70_000], oversized[70_000:]]
+    with uvicorn_server(GuardMiddleware(recorder, require_authorization=True,
+                                        judge_encoded_bodies=False)) as running:
+        accepted = send_request(running, "POST", "/twins", chunks, headers=headers,
+                                content_length=len(oversized) if framing == "content-length"
+                                else None)
+        bad_path = send_request(running, "POST", "/twins/pump-7/ledgers/personal", [GZIPPED],
+                                headers=headers)
+        unauthorized = send_request(running, "POST", "/twins", [GZIPPED],
+                                    headers={"Content-Encoding": "gzip"})
+        plain = send_request(running, "POST", "/twins", [b"{"], headers=AUTH)
+    assert (accepted.status, accepted.body) == (201, oversized)
+    assert [body for _, body in recorder.requests] == [oversized]
+    assert error_of(bad_path) == (400, 400589, "path::twin: value is not a valid uuid")
+    assert error_of(unauthorized) == (401, 401000, "Authorization header not provided.")
+    assert error_of(plain)[:2] == (400, 400415)  # a body with no coding is judged as ever
 
 
 JSON_VALUES = st.recursive(

@@ -7,6 +7,7 @@ from conftest import verdict
 
 from ttguard import StreamValidator, TTError
 from ttguard.core import judge_whole
+from ttguard.core.stream import declares_encoding
 
 QUOTA = (400, 400141, "Request body is too large to process (limit: 65536 bytes).")
 NOT_UTF8 = (400, 400314, "Request body contains invalid characters.")
@@ -336,3 +337,18 @@ def test_judge_whole_takes_a_body_in_bytes(body: object, kind: str) -> None:
         judge_whole(body, "create_twin")  # type: ignore[arg-type]
     assert str(refused.value) == f"judge_whole takes the body as bytes or bytearray, not {kind}"
     assert judge_whole(bytearray(b'{"description": {}}'), "create_twin") == {"description": {}}
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ([], False),
+    (["identity"], False),
+    ([b"Identity", ""], False),  # any case; an empty value names no coding
+    ([" identity , "], False),
+    (["gzip"], True),
+    ([b"GZIP"], True),
+    (["identity, br"], True),  # a list in one header
+    (["identity", "deflate"], True),  # or over several
+])
+def test_a_coding_other_than_identity_is_declared(values: list[str | bytes],
+                                                  expected: bool) -> None:
+    assert declares_encoding(values) is expected

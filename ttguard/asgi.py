@@ -23,6 +23,10 @@ Operations, per HTTP request, in this order:
    ``401 unauthorized``, before any body is read.
 4. **Declared size**: a ``Content-Length`` over the quota is ``400141 quota_violation``, before
    any body is read; a malformed one is ``400793 corrupted_request`` (see :func:`declared_length`).
+   Without ``judge_encoded_bodies``, a body under a ``Content-Encoding`` (other than
+   ``identity``) is left unjudged, its declared size too: the path and query alone are judged
+   here, and the body goes on to the application as it arrives
+   (:func:`~ttguard.core.stream.declares_encoding`).
 5. **Body**: a body in one ``http.request`` message is judged whole by the core
    (:func:`~ttguard.core.judge_whole`); a body in several is fed to a
    :class:`~ttguard.core.StreamValidator` message by message as it arrives, and the message that
@@ -71,7 +75,7 @@ from .core import DEFAULT_MAX_BODY, Route, StreamValidator, Subcode, TTError, ju
 from .core import operations as known_operations
 from .core.compare import MAX_ERROR_BODY, Answer, read_answer
 from .core.routes import route_path
-from .core.stream import check_size, quota_violation
+from .core.stream import check_size, declares_encoding, quota_violation
 from .report import Reporter, check_recorders, log_refusal, settle
 
 if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
@@ -312,6 +316,9 @@ class _Check:
         self.body_bytes = 0
         #: The accepted body, once the check is done without a verdict.
         self.body = b""
+        #: False for a body left unjudged (under a ``Content-Encoding``), which goes on unread.
+        self.body_judged = guard.judge_encoded_bodies or not declares_encoding(
+            value for name, value in scope["headers"] if name == b"content-encoding")
         self._route = route
         self._query: str = scope.get("query_string", b"").decode("latin-1")
         self._max_body = guard.max_body
@@ -321,7 +328,9 @@ class _Check:
         self._timed = guard.metrics is not None
         started = perf_counter() if self._timed else 0.0
         try:
-            self._length = guard.declared_size(scope)
+            self._length = guard.declared_size(scope, quota=self.body_judged)
+            if not self.body_judged:
+                self._judge_without_body()
         except TTError as error:
             self.verdict, self.done = _untraced(error), True
         except Exception as failure:
@@ -365,6 +374,12 @@ class _Check:
         if bodiless:
             self.feed({"type": "http.request", "body": b"", "more_body": False})
 
+    def _judge_without_body(self) -> None:
+        StreamValidator(self.operation, max_body=self._max_body,
+                        path_params=self._route.path_params,
+                        query=self._query).finish_without_body()
+        self.done = True
+
     def _judge_whole(self, body: bytes) -> None:
         judged = judge_whole(body, self.operation, max_body=self._max_body,
                              path_params=self._route.path_params, query=self._query)
@@ -397,6 +412,11 @@ class GuardMiddleware:
     ``Authorization`` header; ``operations`` names the operations to check (``None``: all of
     them; a request for any other passes through); ``reject_unknown`` answers a request that
     names no operation with the server's ``404`` instead of passing it through.
+    ``judge_encoded_bodies`` (the default) judges a body sent under a ``Content-Encoding`` (gzip)
+    as it arrives, as an application that decodes none reads it (Starlette's: gzip's bytes are
+    no UTF-8, ``400314``); turned off, such a body and its declared size go on unjudged, and
+    only the method, path and query are checked: for an application that may decode it, as the
+    gateway's upstream, the Trusted Twin server, may.
 
     ``report_only`` decides but does not block: every request goes on as if ttguard were
     absent (the same messages, as they arrive; the body is checked as the application reads
@@ -417,7 +437,8 @@ class GuardMiddleware:
     def __init__(self, app: ASGIApp, *, prefix: str = "", max_body: int = DEFAULT_MAX_BODY,
                  require_authorization: bool = False, operations: Collection[str] | None = None,
                  reject_unknown: bool = False, report_only: bool = False,
-                 reporter: Reporter | None = None, metrics: GuardMetrics | None = None) -> None:
+                 reporter: Reporter | None = None, metrics: GuardMetrics | None = None,
+                 judge_encoded_bodies: bool = True) -> None:
         check_size("max_body", max_body)
         if not isinstance(prefix, str):
             raise TypeError(f"prefix is the path the API is mounted under, a str such as '/api' "
@@ -438,6 +459,7 @@ class GuardMiddleware:
         self.require_authorization = require_authorization
         self.operations = None if operations is None else frozenset(operations)
         self.reject_unknown = reject_unknown
+        self.judge_encoded_bodies = judge_encoded_bodies
         self.report_only = report_only
         self.reporter = reporter
         self.metrics = metrics
@@ -483,7 +505,7 @@ class GuardMiddleware:
             await send_error(send, check.verdict)
             return
         watcher = self._watcher(send)
-        replay = _replaying(check.body, receive)
+        replay = _replaying(check.body, receive) if check.body_judged else receive
         if watcher is None:  # with no metrics and no reporter, an accepted request has no record
             await self.app(scope, replay, send)
             return
@@ -531,17 +553,19 @@ class GuardMiddleware:
         settle(check.verdict, operation=check.operation, method=scope["method"],
                report_only=self.report_only, seconds=check.seconds,
                body_bytes=check.body_bytes, answer=answer,
-               values=lambda: (_target(scope), check.body if check.verdict is None else None),
+               values=lambda: (_target(scope), check.body if check.verdict is None
+                               and check.body_judged else None),
                reporter=self.reporter, metrics=self.metrics)
 
-    def declared_size(self, scope: Scope) -> int | None:
+    def declared_size(self, scope: Scope, *, quota: bool = True) -> int | None:
         """The body size the request declares, if any, once the checks that need no body pass
-        (else a :class:`TTError`): its ``Authorization``, if required, and its declared size."""
+        (else a :class:`TTError`): its ``Authorization``, if required, and its declared size,
+        held to the quota unless ``quota`` is false (for a body left unjudged)."""
         headers: Headers = scope["headers"]
         if self.require_authorization and not any(
                 name == b"authorization" for name, _ in headers):
             raise TTError(Subcode.UNAUTHORIZED, AUTHORIZATION_NOT_PROVIDED)
         length = declared_length(headers, self.max_body)
-        if length is not None and length > self.max_body:
+        if quota and length is not None and length > self.max_body:
             raise quota_violation(self.max_body)
         return length

@@ -27,7 +27,9 @@ Forwarding:
   ``proxy_redirect default`` does: a client that follows it stays in front of the guard.
 * **Bodies are streamed** both ways: the request's as the middleware hands it on (a body it
   checked is whole already; one it let through unchecked streams as it arrives), the response's
-  as it arrives from upstream.
+  as it arrives from upstream. A body under a ``Content-Encoding`` (gzip) is not judged, nor its
+  length (the middleware's ``judge_encoded_bodies`` is off): whether the server decodes it is
+  unknown, so it goes on as sent, after its method, path and query are checked.
 * **Upstream failures** get the server's error body: a timeout ``500 response_timeout``
   (``500159``), any other failure to connect or to read the response head ``500 internal_error``
   (``500000``); each is logged with its trace. A failure after the response has started cannot
@@ -354,9 +356,11 @@ def create_app(upstream: str, *, prefix: str = "", max_body: int = DEFAULT_MAX_B
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     forwarder = _Forwarder(upstream, prefix=prefix, timeout=timeout, transport=transport,
                            metrics=metrics)
+    # The upstream is the Trusted Twin server, which may decode a Content-Encoding: a body
+    # under one is forwarded unjudged, as the client guards send it (core.declares_encoding).
     guarded: ASGIApp = GuardMiddleware(
         forwarder, prefix=prefix, max_body=max_body, require_authorization=require_authorization,
-        report_only=report_only, reporter=reporter, metrics=metrics)
+        report_only=report_only, reporter=reporter, metrics=metrics, judge_encoded_bodies=False)
     if openapi:
         guarded = _OpenAPI(guarded, prefix)
     return _Gateway(guarded, forwarder)

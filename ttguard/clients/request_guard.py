@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 from ..core import DEFAULT_MAX_BODY, Route, StreamValidator, TTError, resolve
 from ..core.compare import MAX_ERROR_BODY, read_answer
 from ..core.stream import check_size
+from ..core.stream import declares_encoding as encoded
 from ..report import Reporter, check_recorders, log_refusal, settle
 
 if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
@@ -86,14 +87,10 @@ def content_length(headers: Mapping[str, str | bytes]) -> int | None:
 
 def declares_encoding(headers: Mapping[str, str | bytes]) -> bool:
     """Whether a request declares a ``Content-Encoding`` other than ``identity`` (gzip, or
-    aiohttp's ``compress=``): then its body is not judged (:meth:`RequestGuard.begin`)."""
-    for name, value in headers.items():
-        if name.lower() == "content-encoding":
-            text = value.decode("latin-1") if isinstance(value, bytes) else value
-            if any(coding.strip().lower() not in ("", "identity")
-                   for coding in text.split(",")):
-                return True
-    return False
+    aiohttp's ``compress=``): then its body is not judged (:meth:`RequestGuard.begin`,
+    :func:`ttguard.core.stream.declares_encoding`)."""
+    return encoded(value for name, value in headers.items()
+                   if name.lower() == "content-encoding")
 
 
 def wants_error_body(status: int, declared_length: int | None) -> bool:

@@ -28,14 +28,16 @@ Goals:
 
 Operations: ``feed(chunk)`` any number of times, then ``finish()`` once, which returns the
 parsed JSON value (``None`` for an empty body), or ``settle()``, which returns the verdict
-instead of raising it. Once a verdict is reached it stays: ``feed`` and ``finish`` raise the same
-:class:`TTError` again (``settle`` returns it), and after a successful ``finish``, ``feed``
-raises ``ValueError`` while ``finish`` returns the same value.
+instead of raising it; for a body an adapter cannot judge as the server reads it (one under a
+``Content-Encoding``: :func:`declares_encoding`), ``finish_without_body()`` alone. Once a
+verdict is reached it stays: ``feed`` and ``finish`` raise the same :class:`TTError` again
+(``settle`` returns it), and after a successful ``finish``, ``feed`` raises ``ValueError``
+while ``finish`` returns the same value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
@@ -63,8 +65,8 @@ from .syntax import (
 if TYPE_CHECKING:
     from .fast_refusal import Walk
 
-__all__ = ["DEFAULT_MAX_BODY", "StreamValidator", "check_size", "judge_whole", "quota_violation",
-           "request_verdict"]
+__all__ = ["DEFAULT_MAX_BODY", "StreamValidator", "check_size", "declares_encoding", "judge_whole",
+           "quota_violation", "request_verdict"]
 
 #: The documented quota is "64 kB"; 65536 bytes is the reading that refuses least.
 DEFAULT_MAX_BODY = 65536
@@ -128,6 +130,23 @@ def request_verdict(operation: str, request: Mapping[str, object], *,
         return None
     verdict: TTError | None = _reference().first_error(operation, request, direct=True)
     return verdict
+
+
+def declares_encoding(content_encodings: Iterable[str | bytes]) -> bool:
+    """Whether a request's ``Content-Encoding`` values (one for each such header) name a coding
+    other than ``identity``: gzip, say, or aiohttp's ``compress=``.
+
+    Whether the Trusted Twin server decodes such a body before it judges it is not documented.
+    Judged as sent (gzip's bytes are no UTF-8: ``400314``) or as decoded, it could be refused
+    where the server accepts it; so an adapter whose requests go on to the server leaves it
+    unjudged, its declared length too, and checks the method, path and query alone
+    (:meth:`StreamValidator.finish_without_body`).
+    """
+    for value in content_encodings:
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        if any(coding.strip().lower() not in ("", "identity") for coding in text.split(",")):
+            return True
+    return False
 
 
 def check_size(name: str, size: int) -> None:
