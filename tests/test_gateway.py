@@ -134,6 +134,31 @@ def test_a_gzipped_body_is_forwarded_unjudged_as_the_client_guards_send_it(
                                                 "path::twin: value is not a valid uuid")
 
 
+def test_the_guard_judges_the_headers_the_upstream_gets(
+        upstream: tuple[Running, Recorder]) -> None:
+    # A header the Connection header names is dropped before the upstream: judged as if present,
+    # an Authorization named there passed require_authorization, and the upstream answered its
+    # own 401 a round trip later; a Content-Encoding named there left raw bytes unjudged.
+    running, recorder = upstream
+    before = len(recorder.requests)
+    gzipped = gzip.compress(VALID)
+    with uvicorn_server(create_app(running.url, require_authorization=True)) as gateway:
+        named = httpx.post(f"{gateway.url}/twins", content=VALID,
+                           headers={"Authorization": "key", "Connection": "Authorization"})
+        coding_named = httpx.post(f"{gateway.url}/twins", content=gzipped,
+                                  headers={"Authorization": "key", "Content-Encoding": "gzip",
+                                           "Connection": "keep-alive, content-encoding"})
+        kept = httpx.post(f"{gateway.url}/twins", content=VALID,
+                          headers={"Authorization": "key", "Connection": "keep-alive"})
+    assert (named.status_code, named.json()["subcode"], named.json()["description"]) == (
+        401, 401000, "Authorization header not provided.")
+    assert (coding_named.status_code, coding_named.json()["subcode"]) == (400, 400314)
+    assert kept.status_code == 201
+    [(scope, body)] = recorder.requests[before:]
+    assert body == VALID
+    assert (b"authorization", b"key") in scope["headers"]
+
+
 def test_a_path_holding_a_newline_is_forwarded(local_gateway: Running) -> None:
     # Found by Schemathesis when the gateway routed with Starlette: its "/{path:path}" route
     # does not match %0A, and a request ttguard had accepted got a plain-text 404.

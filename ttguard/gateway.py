@@ -18,9 +18,12 @@ Forwarding:
   framed both ways never gets here: the middleware refuses it.
 * **Headers** go both ways unchanged, in order and with repeats, except the hop-by-hop ones
   (RFC 9110 7.6.1, and any a ``Connection`` header names) and the request's ``Host``, which
-  becomes the upstream's. httpx adds none of its defaults (no ``Accept-Encoding``, say), so the
-  upstream sees what the client asked for, and the client gets the upstream's bytes as they
-  were sent (still compressed, if they were). The answer's ``Date`` and ``Server`` are the ASGI
+  becomes the upstream's. The guard judges the request's headers as they go: one that a
+  ``Connection`` header names it does not see either (an ``Authorization`` named there fails
+  ``require_authorization``, as the upstream would refuse the request without it). httpx adds
+  none of its defaults (no ``Accept-Encoding``, say), so the upstream sees what the client
+  asked for, and the client gets the upstream's bytes as they were sent (still compressed, if
+  they were). The answer's ``Date`` and ``Server`` are the ASGI
   server's (uvicorn sets its own: the upstream's would go twice), and a ``Location`` into the
   upstream (its URL, or a path below the upstream's, as a redirect built from the ``Host`` the
   upstream got names it) points to the same place through the gateway, as nginx's
@@ -120,19 +123,39 @@ _LOCAL_ECHO_URL = "http://local-echo-upstream.invalid"
 
 #: What the gateway sets itself on a forwarded request: the upstream's host, its own framing.
 _REFRAMED = frozenset({b"host", b"content-length"})
+#: What frames a request body, which the guard judges (GuardMiddleware: framing, quota).
+_FRAMING = frozenset({b"content-length", b"transfer-encoding"})
 #: What the ASGI server sets itself on every answer (uvicorn, hypercorn).
 _SET_BY_THE_SERVER = frozenset({b"date", b"server"})
 
 logger = logging.getLogger("ttguard")
 
 
+def _connection_named(headers: list[tuple[bytes, bytes]]) -> set[bytes]:
+    """The header names a ``Connection`` header lists: they describe this connection only."""
+    return {token.strip().lower() for name, value in headers if name.lower() == b"connection"
+            for token in value.split(b",")}
+
+
 def _forwardable(headers: list[tuple[bytes, bytes]], *,
                  also_drop: frozenset[bytes] = frozenset()) -> list[tuple[bytes, bytes]]:
     """``headers`` less the hop-by-hop ones, those ``Connection`` names, and ``also_drop``."""
-    named = {token.strip().lower() for name, value in headers if name.lower() == b"connection"
-             for token in value.split(b",")}
-    dropped = _NOT_FORWARDED | named | also_drop
+    dropped = _NOT_FORWARDED | _connection_named(headers) | also_drop
     return [(name, value) for name, value in headers if name.lower() not in dropped]
+
+
+def _as_forwarded(scope: Scope) -> Scope:
+    """``scope`` without the headers its ``Connection`` header names, which the upstream never
+    gets (:func:`_forwardable`), so that the guard judges the headers the upstream will: an
+    ``Authorization`` named there is none (``require_authorization`` refuses it, as the
+    upstream would), a ``Content-Encoding`` named there leaves the body to be judged as it is.
+    The framing headers stay, which the guard judges and the gateway replaces."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    named = _connection_named(headers) - _FRAMING
+    if not any(name.lower() in named for name, _ in headers):
+        return scope
+    return {**scope, "headers": [(name, value) for name, value in headers
+                                 if name.lower() not in named]}
 
 
 class _ClientDisconnected(Exception):
@@ -421,7 +444,7 @@ class _Gateway:
             await send(message)
 
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(_as_forwarded(scope), receive, tracking_send)
         except Exception as failure:
             if started:
                 raise  # a status already sent cannot change: the server drops the connection
