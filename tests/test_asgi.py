@@ -232,6 +232,18 @@ def test_without_judging_encoded_bodies_one_goes_on_as_sent_after_its_path_is_ju
     assert error_of(plain)[:2] == (400, 400415)  # a body with no coding is judged as ever
 
 
+def test_report_only_without_judging_encoded_bodies_hands_one_on_as_it_arrives(
+        recorder: Recorder) -> None:
+    oversized = gzip.compress(bytes(range(256)) * 512, compresslevel=0)
+    with uvicorn_server(GuardMiddleware(recorder, report_only=True,
+                                        judge_encoded_bodies=False)) as running:
+        response = send_request(running, "POST", "/twins",
+                                [oversized[:70_000], oversized[70_000:]],
+                                headers={"Content-Encoding": "gzip"})
+    assert (response.status, response.body) == (201, oversized)
+    assert [body for _, body in recorder.requests] == [oversized]
+
+
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
     | st.text(max_size=30),
