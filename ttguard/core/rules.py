@@ -39,7 +39,8 @@ from uuid import UUID
 import regex
 
 __all__ = ["EXTRA_FIELD", "KEY_LOCATION", "MISSING_FIELD", "NOT_NONE", "REGEX_TIMEOUT", "RULES",
-           "UNTIMED_LENGTH", "Rule", "as_object", "checked_text", "mismatch", "plain_types"]
+           "UNTIMED_LENGTH", "Rule", "as_object", "checked_text", "mismatch", "one_type",
+           "one_type_test", "plain_types"]
 
 #: Seconds a single regex match may take before it is given up (and the value accepted). The
 #: ``regex`` package reads C's ``clock()``: the CPU time of the whole process, all its threads,
@@ -81,12 +82,14 @@ def _coerces_to_string(value: object) -> bool:
 #: exponent, underscore, the letters of "infinity" and "nan", whitespace. An ASCII string with
 #: any other is no numeral, known without a conversion that fails (its exception costs 0.5 us,
 #: on every refusal of such a value).
-_NOT_NUMERAL = str.maketrans("", "", "0123456789+-._eEinfatyINFATY"
-                             + "".join(char for char in map(chr, range(128)) if char.isspace()))
+_NUMERAL_CHARACTERS = frozenset("0123456789+-._eEinfatyINFATY"
+                                + "".join(char for char in map(chr, range(128)) if char.isspace()))
 
 
 def _may_be_numeral(text: str) -> bool:
-    return not text.isascii() or not text.translate(_NOT_NUMERAL)
+    # A set's test of the characters costs a third of a translation's (0.1 us against 0.3 on
+    # a short word): every refusal of a numeric field's text pays it.
+    return not text.isascii() or _NUMERAL_CHARACTERS.issuperset(text)
 
 
 def _reads(convert: Callable[[str], object], text: str) -> bool:
@@ -191,23 +194,43 @@ def _typed_otherwise(schema: Mapping[str, Any]) -> bool:
 
 def type_(types: str | list[str], instance: Any, schema: Any) -> str | None:
     if isinstance(types, str):
-        if type(instance) in _PLAIN.get(types, ()):
+        if types == "null":
+            return None  # "null" alone names no type whose test refuses, as in a list below
+        if type(instance) in _PLAIN[types]:
             return None
-        names: Iterable[str] = (types,)
-    else:
-        names = types
+        return one_type(one_type_test(types, schema), instance, schema)
     if instance is None:
-        return None if "null" in names else NOT_NONE
-    if types == "string" and _typed_otherwise(schema):
-        return None
+        return None if "null" in types else NOT_NONE
     refusal = None  # the first type's message, if no type accepts the value
-    for name in names:
+    for name in types:
         if name != "null":
             accepts, message = _TYPES[name]
             if accepts(instance):
                 return None
             refusal = refusal or message
     return refusal
+
+
+def one_type_test(name: str, schema: Mapping[str, Any]) -> tuple[Callable[[object], bool], str]:
+    """What ``type_`` asks of a value where ``schema`` is of the one JSON type ``name`` (not
+    ``"null"``): its test of the value, and its message. A walk that knows its schema makes it
+    once (:func:`one_type`: 0.2 us less a refusal than ``type_``)."""
+    if name == "string" and _typed_otherwise(schema):
+        return _any_value, ""
+    return _TYPES[name]
+
+
+def _any_value(value: object) -> bool:
+    return True
+
+
+def one_type(test: tuple[Callable[[object], bool], str], instance: Any,
+             schema: Any) -> str | None:
+    """The ``type`` rule of a schema of one JSON type, ``test`` being :func:`one_type_test`'s."""
+    if instance is None:
+        return NOT_NONE
+    accepts, message = test
+    return None if accepts(instance) else message
 
 
 # -- strings -----------------------------------------------------------------------------------
