@@ -41,11 +41,12 @@ Cost: the lenient pass; on a refusal, the rules of the fields before the failure
 a Rust pass for each container field before it there, and in each collection on the path a
 marking pass up to the failing entry, or a pass and a bisection (log n passes over halving
 slices: about one pass more). It stops at the first error, however many follow. Each node's
-walk is written out as Python for it when the walk is made (:class:`_Source`): a fifth less
-Python on a refusal's way. Measured on the refused docs-idiom bodies: at most 2.15x a parse at
-1 kB, 1.53x at 8 kB and 64 kB. (The narrowing it replaced, which handed the reference the
-failing values, cost 1.2x at 64 kB for a single fault, but 57x for a body with an error in each
-of its 1 200 entries.)
+walk is written out as Python for it when the walk is made, with the walks of the values below
+it whose place is known (:class:`_Source`): the calls on a refusal's way are those of the rules,
+Rust's passes and the searches. Measured on the refused docs-idiom bodies: at most 2.15x a
+parse at 1 kB, 1.53x at 8 kB and 64 kB, before the walks below were written in place. (The
+narrowing it replaced, which handed the reference the failing values, cost 1.2x at 64 kB for a
+single fault, but 57x for a body with an error in each of its 1 200 entries.)
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ from .rules import (
     as_object,
     checked_text,
     mismatch,
+    one_type,
+    one_type_test,
     plain_types,
 )
 
@@ -361,28 +364,31 @@ class Walk:
             index += 1
         return None
 
-    def _first_in_entries(self, value: dict[str, Any], refused: bool) -> Found | None:
-        # A collection: Rust proves its entries as (key, value) pairs, so one search finds the
-        # first that fails, by its key or its value. (A search of the keys, then one of the
-        # values up to the failing key, passed over the keys twice.) ``refused``: by the lenient
-        # schema; where the collection's rules hold, an entry fails.
-        entries = list(value.items())
+    def _rest_of_entries(self, value: dict[str, Any], entries: list[tuple[str, Any]],
+                         marked: str | int | None, refused: bool) -> Found | None:
+        """The first error of a collection's ``entries``, the items of ``value``, after Rust's
+        marking pass (:func:`_first_marked`), which ``first()`` makes and whose marked entry it
+        walks: ``marked`` is what the pass gave. A key: the rules accept that entry, which Rust
+        refused, and the search goes on past it. Else where the search starts: the index, or
+        None where Rust cannot read the entries (a bisection then, each pass caught).
+        ``refused``: by the lenient schema; where the collection's rules hold, an entry fails.
+
+        Rust proves a collection's entries as (key, value) pairs, so one search finds the first
+        that fails, by its key or its value. (A search of the keys, then one of the values up
+        to the failing key, passed over the keys twice.)
+        """
         proof = self.entries_proof
-        assert (proof is not None and self.entries_marking is not None
-                and self.refused_entry is not None)
+        assert proof is not None and self.refused_entry is not None
         count = len(entries)
-        first = _first_marked(self.entries_marking, entries)
-        if isinstance(first, str):
-            found = self.refused_entry(first, value[first])
-            if found is not None:
-                return found
-            # Rust refused an entry the rules accept: the search goes on past it, by a gallop
-            # (a marking pass over the rest each time would cost the square of the count).
-            first = _first_failing(proof, entries, list(value).index(first) + 1, count,
+        if isinstance(marked, str):
+            # Past an entry the rules accept, by a gallop (a marking pass over the rest each time
+            # would cost the square of the count).
+            index = _first_failing(proof, entries, list(value).index(marked) + 1, count,
                                    resumed=True)
-        elif first is None:  # Rust cannot read them: the bisection, each of its passes caught
-            first = _first_failing(proof, entries, 0, count, failing=refused)
-        index = first
+        elif marked is None:
+            index = _first_failing(proof, entries, 0, count, failing=refused)
+        else:
+            index = marked
         while index < count:
             found = self.refused_entry(*entries[index])
             if found is not None:
@@ -430,8 +436,14 @@ class Walk:
 # node has: a proof, rules for this type, which fields, which of them last. Those answers are
 # known once the node is, so each node's walk is written out as Python for it (as `dataclasses`
 # writes a class's `__init__`): its fields in their order, a field of rules only judged in
-# place, nothing the node lacks. On the 1 kB identities refused in their last entry, `first()`
-# went from 358 bytecodes in five calls to about 200 in four.
+# place, nothing the node lacks. And the walks of the nodes below it are written out in it, as
+# far as a value's place is known: its fields, their fields, a collection's marked entry and
+# that entry's value. A walk that calls one function a node spent a fifth of a 1 kB refusal on
+# the calls and the steps each returned to its caller (the identities refused in their last
+# entry: nine calls, 1.5 us, of which a hand-written walk of the same steps spared all but
+# the rules'); written out, the steps to the fault are known where it is found, and the
+# functions called are those of a value's rules, Rust's passes, and the searches of a
+# collection's keys or a list's items.
 
 
 def _compiled(walk: Walk) -> dict[str, Callable[..., Any] | None]:
@@ -456,14 +468,21 @@ class _Source:
     ``""``) judged as that dict, proof and all; the value's rules; a list's items; an object's
     declared fields in their order (a missing required field in its place; a field of rules
     only by its rules, unless Rust proves them all at once; a container field by its own walk,
-    told that it fails where it is the last place left for the failure); then a collection's
-    entries, or the keys.
+    where Rust refuses it or it is the last place left for the failure); then a collection's
+    entries (Rust's marking pass, the marked entry walked, then the rest of the search:
+    :meth:`Walk._rest_of_entries`), or the keys.
 
     ``refused_entry(key, item)``, for a collection: the first error of an entry Rust refuses,
     its key's, then its value's. Where Rust proves the key, the entry's value is what it
     refuses. Its proof costs less than the walk of the key's rules (0.11 us against 0.18), which
     a refused key then takes: asking the rules first cost a refused value more than it spared a
     refused key.
+
+    A field's walk, a marked entry's and its value's are written out in place (:meth:`node`),
+    each node's variables numbered apart; a return there gives the steps from the fault up to
+    the function's value whole. A search that may go on past a value (a list's items, an
+    object's keys, the rest of a collection's entries) and a value read by ``dict()`` call the
+    node's own functions, and add the steps up from it.
 
     A traceback through these functions names the file ``<ttguard walk>`` and shows no line:
     ``_Source(walk).text()`` gives the source again, the same lines.
@@ -472,15 +491,15 @@ class _Source:
     def __init__(self, walk: Walk) -> None:
         self.walk = walk
         self.names: dict[str, Any] = {"as_object": as_object, "holds": _holds,
+                                      "first_marked": _first_marked,
                                       "MISSING_FIELD": MISSING_FIELD, "EXTRA_FIELD": EXTRA_FIELD,
                                       "KEY_LOCATION": KEY_LOCATION}
         self.lines: list[str] = []
-
+        self.variables = 0  # local variables named so far
     def text(self) -> str:
         walk = self.walk
-        schema = self.name("schema", walk.schema)
         self.emit(0, "def refusal(value):")
-        self.rules(1, walk, "value", schema, walk.plain, "message")
+        self.rules(1, walk, "value", walk.plain, "message")
         self.emit(1, "return None")
         self.emit(0, "def first(value, refused=False):")
         if walk.proof is not None:
@@ -490,62 +509,13 @@ class _Source:
             self.emit(4, "return None")
             self.emit(2, "except (ValueError, OverflowError):  # as in holds(): proves nothing")
             self.emit(3, "pass")
-        self.emit(1, "if not isinstance(value, dict):")
-        if walk.schema.get("type") == "object":  # else as_object() reads nothing
-            self.emit(2, f"read = as_object(value, {schema})")
-            self.emit(2, "if read is not None:")
-            self.emit(3, "return first(read)")
-        self.rules(2, walk, "value", schema,
-                   tuple(plain for plain in walk.plain if not issubclass(plain, dict)),
-                   "[], message, False")
-        if walk.items is not None:
-            self.emit(2, "if isinstance(value, list):")
-            self.emit(3, f"return {self.name('items', walk._first_in_items)}(value, refused)")
-        self.emit(2, "return None")
-        self.rules(1, walk, "value", schema,
-                   tuple(plain for plain in walk.plain if issubclass(plain, dict)),
-                   "[], message, False")
-        if walk.leaves_proof is not None:
-            # Whether the fields of rules only hold is asked once, at the first that needs it:
-            # the failure may come before.
-            self.emit(1, "leaves_hold = None")
-        for field_name, field, required in walk.fields:
-            self.field(field_name, field, required)
+        self.node(1, walk, "value", "refused", ())
+        self.emit(1, "return None")
         if walk.entries_proof is not None:
-            self.emit(1, f"return {self.name('entries', walk._first_in_entries)}(value, refused)")
-        elif walk.has_keys:
-            self.emit(1, f"return {self.name('keys', walk._first_in_keys)}(value, refused)")
-        else:
+            self.emit(0, "def refused_entry(key, item):")
+            self.entry(1, walk, "key", "item", ())
             self.emit(1, "return None")
-        if walk.entries_proof is not None:
-            self.refused_entry()
         return "\n".join(self.lines) + "\n"
-
-    def refused_entry(self) -> None:
-        """``refused_entry(key, item)``, for a collection (which declares no field)."""
-        walk = self.walk
-        self.emit(0, "def refused_entry(key, item):")
-        self.emit(1, "value_refused = True")
-        if walk.key_proof is not None:
-            assert walk.names is not None  # the key's proof is that of its schema
-            self.emit(1, "try:")
-            self.emit(2, f"if not {self.name('key_proof', walk.key_proof.is_valid)}(key):")
-            self.emit(3, "value_refused = False")
-            self.emit(1, "except (ValueError, OverflowError):  # as in holds(): proves nothing")
-            self.emit(2, "value_refused = False")
-            self.emit(1, "if not value_refused:")
-            if not self.rules(2, walk.names, "key", self.name("schema", walk.names.schema),
-                              walk.names.plain, "[KEY_LOCATION], message, False"):
-                self.emit(2, "pass")
-        if walk.closed:
-            self.emit(1, "return [key], EXTRA_FIELD, False")
-        elif walk.extra is not None:
-            self.emit(1, f"found = {self.name('first', walk.extra.first)}(item, value_refused)")
-            self.emit(1, "if found is not None:")
-            self.emit(2, "found[0].append(key)")
-            self.emit(1, "return found")
-        else:
-            self.emit(1, "return None")
 
     def emit(self, indent: int, line: str) -> None:
         self.lines.append("    " * indent + line)
@@ -556,11 +526,154 @@ class _Source:
         self.names[name] = value
         return name
 
-    def rules(self, indent: int, walk: Walk, subject: str, schema: str,
-              plain: tuple[type, ...], found: str) -> bool:
+    def variable(self, prefix: str) -> str:
+        """A local variable's name, used nowhere else: each node written out has its own."""
+        self.variables += 1
+        return f"{prefix}_{self.variables}"
+
+    def first_of(self, walk: Walk) -> str:
+        """The name of ``walk.first``: the function being written, or one written before."""
+        return "first" if walk is self.walk else self.name("first", walk.first)
+
+    @staticmethod
+    def found(steps: tuple[str, ...], message: str, missing: bool = False) -> str:
+        """What ``first()`` returns for a fault at ``steps``, expressions from the fault up."""
+        return f"[{', '.join(steps)}], {message}, {missing}"
+
+    def returned(self, indent: int, call: str, steps: tuple[str, ...]) -> None:
+        """Calls a function that returns what ``first()`` does, for the value at ``steps`` (up
+        to the function's value), and returns a fault it finds, with those steps added."""
+        self.emit(indent, f"found = {call}")
+        self.emit(indent, "if found is not None:")
+        if len(steps) == 1:
+            self.emit(indent + 1, f"found[0].append({steps[0]})")
+        elif steps:
+            self.emit(indent + 1, f"found[0].extend(({', '.join(steps)},))")
+        self.emit(indent + 1, "return found")
+
+    def node(self, indent: int, walk: Walk, value: str, refused: str,
+             steps: tuple[str, ...]) -> None:
+        """The checks of ``walk`` on the variable ``value``, not proven (``refused``: an
+        expression, whether Rust refuses it), at ``steps`` from the function's value: each
+        fault returned, else on to the code that follows."""
+        self.emit(indent, f"if not isinstance({value}, dict):")
+        if walk.schema.get("type") == "object":  # else as_object() reads nothing
+            schema = self.name("schema", walk.schema)
+            self.emit(indent + 1, f"read = as_object({value}, {schema})")
+            self.emit(indent + 1, "if read is not None:")
+            self.returned(indent + 2, f"{self.first_of(walk)}(read)", steps)
+            self.emit(indent + 1, "else:")
+            indent += 1
+        judged = self.rules(indent + 1, walk, value,
+                            tuple(plain for plain in walk.plain if not issubclass(plain, dict)),
+                            self.found(steps, "message"))
+        if walk.items is not None:
+            judged = True
+            self.emit(indent + 1, f"if isinstance({value}, list):")
+            self.returned(indent + 2, f"{self.name('items', walk._first_in_items)}({value}, "
+                                      f"{refused})", steps)
+        if not judged:
+            self.emit(indent + 1, "pass")
+        if walk.schema.get("type") == "object":
+            indent -= 1
+        self.emit(indent, "else:")
+        indent += 1
+        judged = self.rules(indent, walk, value,
+                            tuple(plain for plain in walk.plain if issubclass(plain, dict)),
+                            self.found(steps, "message"))
+        leaves_hold = self.variable("leaves_hold")
+        if walk.leaves_proof is not None:
+            # Whether the fields of rules only hold is asked once, at the first that needs it:
+            # the failure may come before.
+            self.emit(indent, f"{leaves_hold} = None")
+            judged = True
+        for field_name, field, required in walk.fields:
+            self.field(indent, walk, value, field_name, field, required, steps, leaves_hold)
+            judged = True
+        if walk.entries_proof is not None:
+            assert walk.entries_marking is not None
+            entries, marked = self.variable("entries"), self.variable("marked")
+            self.emit(indent, f"{entries} = list({value}.items())")
+            self.emit(indent, f"{marked} = first_marked("
+                              f"{self.name('marking', walk.entries_marking)}, {entries})")
+            self.emit(indent, f"if isinstance({marked}, str):")
+            self.entry(indent + 1, walk, marked, f"{value}[{marked}]", steps)
+            self.returned(indent, f"{self.name('rest', walk._rest_of_entries)}({value}, "
+                                  f"{entries}, {marked}, {refused})", steps)
+        elif walk.has_keys:
+            self.returned(indent, f"{self.name('keys', walk._first_in_keys)}({value}, "
+                                  f"{refused})", steps)
+        elif not judged:
+            self.emit(indent, "pass")
+
+    def enter(self, indent: int, walk: Walk, value: str, refused: str,
+              steps: tuple[str, ...]) -> None:
+        """The walk of a value below (:meth:`node`) where Rust does not prove it, ``refused``
+        saying whether it is known to fail (an expression: ``"True"``, ``"False"``, a
+        variable): a value Rust cannot read is walked by the node's own function, with its
+        proofs."""
+        if walk.proof is None or refused == "True":  # nothing to prove; or known to fail
+            self.node(indent, walk, value, "True", steps)
+            return
+        proof = self.name("proof", walk.proof.is_valid)
+        if refused == "False":
+            self.emit(indent, "try:")
+            self.emit(indent + 1, f"held = {proof}({value})")
+        else:
+            self.emit(indent, f"if {refused}:")
+            self.emit(indent + 1, "held = False")
+            self.emit(indent, "else:")
+            indent += 1
+            self.emit(indent, "try:")
+            self.emit(indent + 1, f"held = {proof}({value})")
+        self.emit(indent, "except (ValueError, OverflowError):  # as in holds(): proves nothing")
+        self.emit(indent + 1, "held = None")
+        if refused != "False":
+            indent -= 1
+        self.emit(indent, "if held is None:")
+        self.returned(indent + 1, f"{self.first_of(walk)}({value}, False)", steps)
+        self.emit(indent, "elif not held:")
+        self.node(indent + 1, walk, value, "True", steps)
+
+    def entry(self, indent: int, walk: Walk, key: str, item: str,
+              steps: tuple[str, ...]) -> None:
+        """The checks of an entry of the collection ``walk`` that Rust refuses, its key and
+        value in the variables or expressions ``key`` and ``item``: its key's, then its
+        value's, each fault returned."""
+        value_refused = "True"
+        if walk.key_proof is not None:
+            assert walk.names is not None  # the key's proof is that of its schema
+            value_refused = self.variable("value_refused")
+            self.emit(indent, f"{value_refused} = True")
+            self.emit(indent, "try:")
+            self.emit(indent + 1, f"if not {self.name('key_proof', walk.key_proof.is_valid)}"
+                                  f"({key}):")
+            self.emit(indent + 2, f"{value_refused} = False")
+            self.emit(indent, "except (ValueError, OverflowError):  # as in holds(): proves "
+                              "nothing")
+            self.emit(indent + 1, f"{value_refused} = False")
+            self.emit(indent, f"if not {value_refused}:")
+            if not self.rules(indent + 1, walk.names, key, walk.names.plain,
+                              self.found(("KEY_LOCATION", *steps), "message")):
+                self.emit(indent + 1, "pass")
+        if walk.closed:
+            self.emit(indent, f"return {self.found((key, *steps), 'EXTRA_FIELD')}")
+        elif walk.extra is not None:
+            if not item.isidentifier():  # an expression, read once
+                name = self.variable("item")
+                self.emit(indent, f"{name} = {item}")
+                item = name
+            self.enter(indent, walk.extra, item, value_refused, (key, *steps))
+        else:
+            self.emit(indent, "pass")
+
+    def rules(self, indent: int, walk: Walk, subject: str, plain: tuple[type, ...],
+              found: str) -> bool:
         """The rules of ``walk`` on the variable ``subject``, each returning ``found`` where it
         refuses; a value of the types its first rule (a type) takes as they are, ``plain``,
         needs only the rules after it. Whether there are any."""
+        schema = self.name("schema", walk.schema) if walk.rules else ""
+
         def emit_rules(indent: int, rules: tuple[tuple[Rule, Any], ...]) -> None:
             for rule, expected in rules:
                 self.emit(indent, f"message = {self.name('rule', rule)}("
@@ -580,67 +693,64 @@ class _Source:
             emit_rules(indent + 1, walk.rules)
         return bool(walk.rules)
 
-    def field(self, name: str, field: Walk | None, required: bool) -> None:
-        """The checks of one declared field of the object ``value``."""
-        walk, key = self.walk, repr(name)
+    def field(self, indent: int, walk: Walk, value: str, name: str, field: Walk | None,
+              required: bool, steps: tuple[str, ...], leaves_hold: str) -> None:
+        """The checks of one declared field ``name`` of ``walk``'s object, the variable
+        ``value``."""
+        key = repr(name)
         if field is None:  # it judges nothing: only its absence may fail
             if required:
-                self.emit(1, f"if {key} not in value:")
-                self.emit(2, f"return [{key}], MISSING_FIELD, True")
+                self.emit(indent, f"if {key} not in {value}:")
+                self.emit(indent + 1, f"return {self.found((key, *steps), 'MISSING_FIELD', True)}")
             return
-        self.emit(1, f"if {key} in value:")
-        self.emit(2, f"item = value[{key}]")
-        indent = 2
+        item = self.variable("item")
+        self.emit(indent, f"if {key} in {value}:")
+        self.emit(indent + 1, f"{item} = {value}[{key}]")
+        outer = indent
+        indent += 1
         if not required:  # None stands for an Optional field left out
-            self.emit(2, "if item is not None:")
-            indent = 3
+            self.emit(indent, f"if {item} is not None:")
+            indent += 1
         if field.proof is None:  # rules only, judged here
             if walk.leaves_proof is not None:
-                self.leaves_hold(indent)
-                self.emit(indent, "if not leaves_hold:")
+                self.leaves_hold(indent, walk, value, leaves_hold)
+                self.emit(indent, f"if not {leaves_hold}:")
                 indent += 1
-            if not self.rules(indent, field, "item", self.name("schema", field.schema),
-                              field.plain, f"[{key}], message, False"):
+            if not self.rules(indent, field, item, field.plain,
+                              self.found((key, *steps), "message")):
                 self.emit(indent, "pass")
+        elif name != walk.last_container:
+            self.enter(indent, field, item, "False", (key, *steps))  # proven here, where it holds
+        elif not walk.leaves_after_last:
+            self.enter(indent, field, item, "True", (key, *steps))
         else:
-            first = self.name("first", field.first)
-            if name != walk.last_container:
-                # Proven here, where it holds, without the call of its walk.
-                self.emit(indent, "try:")
-                self.emit(indent + 1, f"held = {self.name('proof', field.proof.is_valid)}(item)")
-                self.emit(indent, "except (ValueError, OverflowError):  # proves nothing")
-                self.emit(indent + 1, f"found = {first}(item, False)")
-                self.emit(indent, "else:")
-                self.emit(indent + 1, f"found = None if held else {first}(item, True)")
-            elif not walk.leaves_after_last:
-                self.emit(indent, f"found = {first}(item, True)")
-            else:
-                # Where a field of rules only after it is there, that may be what fails.
-                after = self.name("after", walk.leaves_after_last)
-                self.emit(indent, f"if value.keys().isdisjoint({after}):")
-                self.emit(indent + 1, f"found = {first}(item, True)")
-                self.emit(indent, "else:")
-                self.leaves_hold(indent + 1)
-                self.emit(indent + 1, f"found = {first}(item, leaves_hold)")
-            self.emit(indent, "if found is not None:")
-            self.emit(indent + 1, f"found[0].append({key})")
-            self.emit(indent + 1, "return found")
+            # Where a field of rules only after it is there, that may be what fails.
+            refused = self.variable("refused")
+            self.emit(indent, f"if {value}.keys().isdisjoint("
+                              f"{self.name('after', walk.leaves_after_last)}):")
+            self.emit(indent + 1, f"{refused} = True")
+            self.emit(indent, "else:")
+            self.leaves_hold(indent + 1, walk, value, leaves_hold)
+            self.emit(indent + 1, f"{refused} = {leaves_hold}")
+            self.enter(indent, field, item, refused, (key, *steps))
         if required:
-            self.emit(1, "else:")
-            self.emit(2, f"return [{key}], MISSING_FIELD, True")
+            self.emit(outer, "else:")
+            self.emit(outer + 1, f"return {self.found((key, *steps), 'MISSING_FIELD', True)}")
 
-    def leaves_hold(self, indent: int) -> None:
+    def leaves_hold(self, indent: int, walk: Walk, value: str, leaves_hold: str) -> None:
         """Asks Rust, once, whether the object's fields of rules only all hold."""
-        if "leaves_proof" not in self.names:
-            self.names["leaves_proof"] = self.walk.leaves_proof
-        self.emit(indent, "if leaves_hold is None:")
-        self.emit(indent + 1, "leaves_hold = holds(leaves_proof, value)")
+        self.emit(indent, f"if {leaves_hold} is None:")
+        self.emit(indent + 1, f"{leaves_hold} = holds({self.name('leaves', walk.leaves_proof)}, "
+                              f"{value})")
 
 
 def _rule(keyword: str, value: Any, schema: Mapping[str, Any]) -> tuple[Rule, Any]:
     """A keyword's rule as the walk applies it to ``schema``, with the value the rule takes: the
     reference's own, but for a pattern Rust reads exactly as Python does, which Rust searches
-    (:func:`_pattern_in_rust`)."""
+    (:func:`_pattern_in_rust`), and a type of one name, whose test is known from the schema
+    (:func:`~ttguard.core.rules.one_type`)."""
+    if keyword == "type" and isinstance(value, str) and value != "null":
+        return one_type, one_type_test(value, schema)
     if keyword == "pattern":
         spelled = exact_pattern(value)
         if spelled is not None:  # one Rust cannot compile is no walk's (walk())
