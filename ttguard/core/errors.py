@@ -13,7 +13,7 @@ import enum
 import uuid
 from collections.abc import Sequence
 
-__all__ = ["ROOT_LOCATION", "Subcode", "TTError", "refusal", "schema_error"]
+__all__ = ["ROOT_LOCATION", "Subcode", "TTError", "refusal", "schema_error", "schema_error_up"]
 
 
 class Subcode(enum.IntEnum):
@@ -156,17 +156,31 @@ def schema_error(steps: Sequence[str | int], message: str, *, missing: bool) -> 
     ...              missing=False).description
     'body::entries->k->history: str type expected'
     """
-    if len(steps) > 1:
+    return schema_error_up(list(reversed(steps)), message, missing)
+
+
+def schema_error_up(steps: list[str | int], message: str, missing: bool) -> TTError:
+    """:func:`schema_error` of the steps from the value at fault up to the location, as a walk
+    finds them, which it takes: a walk's refusal costs a reversed copy and a slice less (0.1 us
+    of 0.5).
+
+    >>> schema_error_up(["history", "k", "entries", "body"], "str type expected",
+    ...                 False).description
+    'body::entries->k->history: str type expected'
+    """
+    location = steps.pop() if steps else ROOT_LOCATION
+    if steps:
+        steps.reverse()
         try:
             # Steps are keys, strings, but for a list's indexes: map(str) would cost 0.2 us
             # on every refusal.
-            path = "->".join(steps[1:])  # type: ignore[arg-type]
+            path = "->".join(steps)  # type: ignore[arg-type]
         except TypeError:
-            path = "->".join(map(str, steps[1:]))
-        description = f"{steps[0]}::{path}: {message}"
+            path = "->".join(map(str, steps))
     else:
-        description = f"{steps[0] if steps else ROOT_LOCATION}::{ROOT_LOCATION}: {message}"
-    return refusal(_FIELD_REQUIRED if missing else _REQUEST_FORMAT, description)
+        path = ROOT_LOCATION
+    return refusal(_FIELD_REQUIRED if missing else _REQUEST_FORMAT,
+                   f"{location}::{path}: {message}")
 
 
 # A member read off its enum class costs 0.09 us (EnumType's lookup), a global 0.01 us.

@@ -11,7 +11,7 @@ order and stops at the first error. It judges each value by the rules
 (:data:`~ttguard.core.rules.RULES`), the reference's own (but for a pattern Rust reads exactly
 as Python does, which Rust searches in linear time:
 :func:`~ttguard.core.fast_engine.exact_pattern`), and words the error as the reference does
-(:func:`~ttguard.core.errors.schema_error`), so its answer is the reference's word for word; or
+(:func:`~ttguard.core.errors.schema_error_up`), so its answer is the reference's word for word; or
 none, where the lenient reading was only stricter and the request passes.
 
 **What it does not walk.** A value the lenient schema accepts holds no error (the lenient
@@ -60,7 +60,7 @@ from functools import cache, partial
 from typing import Any, Protocol
 
 from .catalogue import ANNOTATIONS, request_schema
-from .errors import TTError, schema_error
+from .errors import TTError, schema_error_up
 from .fast_engine import exact_pattern, lenient_schema, rust_validator
 from .rules import (
     EXTRA_FIELD,
@@ -333,9 +333,7 @@ class Walk:
         found = self.first(request)
         if found is None:
             return None
-        steps, message, missing = found
-        steps.reverse()
-        return schema_error(steps, message, missing=missing)
+        return schema_error_up(*found)
 
     def _first_in_keys(self, value: dict[str, Any], refused: bool) -> Found | None:
         # An object of keys to check and declared fields, or of keys only: where such is
