@@ -114,6 +114,31 @@ def test_the_walk_orders_keys_fields_and_extra_fields_as_the_reference(
     assert (None if found is None else found[1]) == expected
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    """An object whose field "a" holds such an object, ``depth`` times, then an integer."""
+    schema: dict[str, Any] = {"type": "integer"}
+    for _ in range(depth):
+        schema = {"type": "object", "properties": {"a": schema, "b": {"type": "string"}},
+                  "required": ["a"]}
+    return schema
+
+
+@pytest.mark.parametrize("depth", [1, 12, 40])
+def test_a_deep_walk_written_out_in_place_or_called_answers_as_the_reference(
+        depth: int) -> None:
+    # The walks below a node are written out in its function down to an indentation Python
+    # reads (40 levels of objects pass it), then called.
+    schema = _nested(depth)
+    walked = Walk.of(schema, rust_validator)
+    for leaf, missing_at in (("x", None), (None, None), (1, None), (1, depth - 1)):
+        instance: Any = leaf
+        for level in range(depth):
+            instance = {} if level == missing_at else {"a": instance, "b": "q"}
+        found = answer(walked.verdict(instance))
+        assert found == _reference(schema, instance)
+        assert (found is None) == (leaf == 1 and missing_at is None)
+
+
 @pytest.mark.parametrize("schema", [
     {"type": "object", "required": ["a"]},  # a required name not declared ranks among the keys
     {"properties": {"a": {"anyOf": [{"type": "string"}]}}},  # a keyword without a rule

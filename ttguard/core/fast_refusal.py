@@ -444,6 +444,11 @@ class Walk:
 # collection's keys or a list's items.
 
 
+#: The deepest indentation at which a walk below is written out in place; deeper, its node's own
+#: function is called (the catalogue's deepest walk reaches 16 levels).
+_MOST_INDENTED = 60
+
+
 def _compiled(walk: Walk) -> dict[str, Callable[..., Any] | None]:
     """``walk.first``, ``walk.refusal`` and ``walk.refused_entry``, written out for ``walk``
     (:class:`_Source`)."""
@@ -610,6 +615,9 @@ class _Source:
         saying whether it is known to fail (an expression: ``"True"``, ``"False"``, a
         variable): a value Rust cannot read is walked by the node's own function, with its
         proofs."""
+        if indent > _MOST_INDENTED:  # Python reads 100 levels of indentation at most
+            self.returned(indent, f"{self.first_of(walk)}({value}, {refused})", steps)
+            return
         if walk.proof is None or refused == "True":  # nothing to prove; or known to fail
             self.node(indent, walk, value, "True", steps)
             return
