@@ -66,6 +66,7 @@ from .rules import (
     EXTRA_FIELD,
     KEY_LOCATION,
     MISSING_FIELD,
+    NOT_NONE,
     RULES,
     Rule,
     as_object,
@@ -496,7 +497,7 @@ class _Source:
         self.names: dict[str, Any] = {"as_object": as_object, "holds": _holds,
                                       "first_marked": _first_marked,
                                       "MISSING_FIELD": MISSING_FIELD, "EXTRA_FIELD": EXTRA_FIELD,
-                                      "KEY_LOCATION": KEY_LOCATION}
+                                      "KEY_LOCATION": KEY_LOCATION, "NOT_NONE": NOT_NONE}
         self.lines: list[str] = []
         self.variables = 0  # local variables named so far
     def text(self) -> str:
@@ -581,9 +582,11 @@ class _Source:
             indent -= 1
         self.emit(indent, "else:")
         indent += 1
-        judged = self.rules(indent, walk, value,
-                            tuple(plain for plain in walk.plain if issubclass(plain, dict)),
-                            self.found(steps, "message"))
+        if walk.plain == (dict,):  # an object's type takes any dict as it is
+            self.rule_lines(indent, walk, walk.after_type, value, self.found(steps, "message"))
+            judged = bool(walk.after_type)
+        else:
+            judged = self.rules(indent, walk, value, (), self.found(steps, "message"))
         leaves_hold = self.variable("leaves_hold")
         if walk.leaves_proof is not None:
             # Whether the fields of rules only hold is asked once, at the first that needs it:
@@ -591,8 +594,8 @@ class _Source:
             self.emit(indent, f"{leaves_hold} = None")
             judged = True
         for field_name, field, required in walk.fields:
-            self.field(indent, walk, value, field_name, field, required, steps, leaves_hold)
-            judged = True
+            judged = self.field(indent, walk, value, field_name, field, required, steps,
+                                leaves_hold) or judged
         if walk.entries_proof is not None:
             assert walk.entries_marking is not None
             entries, marked = self.variable("entries"), self.variable("marked")
@@ -678,37 +681,46 @@ class _Source:
         """The rules of ``walk`` on the variable ``subject``, each returning ``found`` where it
         refuses; a value of the types its first rule (a type) takes as they are, ``plain``,
         needs only the rules after it. Whether there are any."""
-        schema = self.name("schema", walk.schema) if walk.rules else ""
-
-        def emit_rules(indent: int, rules: tuple[tuple[Rule, Any], ...]) -> None:
-            for rule, expected in rules:
-                self.emit(indent, f"message = {self.name('rule', rule)}("
-                                  f"{self.name('expected', expected)}, {subject}, {schema})")
-                self.emit(indent, "if message is not None:")
-                self.emit(indent + 1, f"return {found}")
-
         if not plain:
-            emit_rules(indent, walk.rules)
+            self.rule_lines(indent, walk, walk.rules, subject, found)
         elif walk.after_type:
             self.emit(indent, f"if type({subject}) in {self.name('plain', plain)}:")
-            emit_rules(indent + 1, walk.after_type)
+            self.rule_lines(indent + 1, walk, walk.after_type, subject, found)
             self.emit(indent, "else:")
-            emit_rules(indent + 1, walk.rules)
+            self.rule_lines(indent + 1, walk, walk.rules, subject, found)
         elif walk.rules:
             self.emit(indent, f"if type({subject}) not in {self.name('plain', plain)}:")
-            emit_rules(indent + 1, walk.rules)
+            self.rule_lines(indent + 1, walk, walk.rules, subject, found)
         return bool(walk.rules)
 
+    def rule_lines(self, indent: int, walk: Walk, rules: tuple[tuple[Rule, Any], ...],
+                   subject: str, found: str) -> None:
+        """Each of ``rules`` (``walk``'s) on ``subject``, returning ``found`` where it refuses.
+        A type of one name is written out (:func:`~ttguard.core.rules.one_type`, its test
+        called here: a call less)."""
+        schema = self.name("schema", walk.schema) if rules else ""
+        for rule, expected in rules:
+            if rule is one_type:
+                accepts, message = expected
+                self.emit(indent, f"message = NOT_NONE if {subject} is None else None if "
+                                  f"{self.name('accepts', accepts)}({subject}) else "
+                                  f"{self.name('message', message)}")
+            else:
+                self.emit(indent, f"message = {self.name('rule', rule)}("
+                                  f"{self.name('expected', expected)}, {subject}, {schema})")
+            self.emit(indent, "if message is not None:")
+            self.emit(indent + 1, f"return {found}")
+
     def field(self, indent: int, walk: Walk, value: str, name: str, field: Walk | None,
-              required: bool, steps: tuple[str, ...], leaves_hold: str) -> None:
+              required: bool, steps: tuple[str, ...], leaves_hold: str) -> bool:
         """The checks of one declared field ``name`` of ``walk``'s object, the variable
-        ``value``."""
+        ``value``; whether there are any."""
         key = repr(name)
         if field is None:  # it judges nothing: only its absence may fail
             if required:
                 self.emit(indent, f"if {key} not in {value}:")
                 self.emit(indent + 1, f"return {self.found((key, *steps), 'MISSING_FIELD', True)}")
-            return
+            return required
         item = self.variable("item")
         self.emit(indent, f"if {key} in {value}:")
         self.emit(indent + 1, f"{item} = {value}[{key}]")
@@ -732,8 +744,8 @@ class _Source:
         else:
             # Where a field of rules only after it is there, that may be what fails.
             refused = self.variable("refused")
-            self.emit(indent, f"if {value}.keys().isdisjoint("
-                              f"{self.name('after', walk.leaves_after_last)}):")
+            self.emit(indent, "if " + " and ".join(f"{after!r} not in {value}"
+                                                   for after in walk.leaves_after_last) + ":")
             self.emit(indent + 1, f"{refused} = True")
             self.emit(indent, "else:")
             self.leaves_hold(indent + 1, walk, value, leaves_hold)
@@ -742,6 +754,7 @@ class _Source:
         if required:
             self.emit(outer, "else:")
             self.emit(outer + 1, f"return {self.found((key, *steps), 'MISSING_FIELD', True)}")
+        return True
 
     def leaves_hold(self, indent: int, walk: Walk, value: str, leaves_hold: str) -> None:
         """Asks Rust, once, whether the object's fields of rules only all hold."""

@@ -226,7 +226,9 @@ def _any_value(value: object) -> bool:
 
 def one_type(test: tuple[Callable[[object], bool], str], instance: Any,
              schema: Any) -> str | None:
-    """The ``type`` rule of a schema of one JSON type, ``test`` being :func:`one_type_test`'s."""
+    """The ``type`` rule of a schema of one JSON type, ``test`` being :func:`one_type_test`'s.
+    A walk writes these two lines out where it applies the rule
+    (:meth:`ttguard.core.fast_refusal._Source.rule_lines`)."""
     if instance is None:
         return NOT_NONE
     accepts, message = test
