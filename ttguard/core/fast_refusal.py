@@ -500,6 +500,7 @@ class _Source:
                                       "KEY_LOCATION": KEY_LOCATION, "NOT_NONE": NOT_NONE}
         self.lines: list[str] = []
         self.variables = 0  # local variables named so far
+
     def text(self) -> str:
         walk = self.walk
         self.emit(0, "def refusal(value):")
