@@ -498,6 +498,7 @@ class _Source:
                                       "MISSING_FIELD": MISSING_FIELD, "EXTRA_FIELD": EXTRA_FIELD,
                                       "KEY_LOCATION": KEY_LOCATION, "NOT_NONE": NOT_NONE}
         self.lines: list[str] = []
+        self._named: dict[int, str] = {}  # each value's name, by identity: one name a value
         self.variables = 0  # local variables named so far
 
     def text(self) -> str:
@@ -525,9 +526,12 @@ class _Source:
         self.lines.append("    " * indent + line)
 
     def name(self, prefix: str, value: object) -> str:
-        """A name in the functions' namespace for ``value``."""
-        name = f"{prefix}{len(self.names)}"
-        self.names[name] = value
+        """A name in the functions' namespace for ``value``: the one it has, if named before
+        (the namespace holds it, so its identity stays its own)."""
+        name = self._named.get(id(value))
+        if name is None:
+            name = self._named[id(value)] = f"{prefix}{len(self.names)}"
+            self.names[name] = value
         return name
 
     def variable(self, prefix: str) -> str:
@@ -602,8 +606,10 @@ class _Source:
             self.emit(indent, f"{entries} = list({value}.items())")
             self.emit(indent, f"{marked} = first_marked("
                               f"{self.name('marking', walk.entries_marking)}, {entries})")
+            item = self.variable("item")
             self.emit(indent, f"if isinstance({marked}, str):")
-            self.entry(indent + 1, walk, marked, f"{value}[{marked}]", steps)
+            self.emit(indent + 1, f"{item} = {value}[{marked}]")
+            self.entry(indent + 1, walk, marked, item, steps)
             self.returned(indent, f"{self.name('rest', walk._rest_of_entries)}({value}, "
                                   f"{entries}, {marked}, {refused})", steps)
         elif walk.has_keys:
@@ -647,8 +653,8 @@ class _Source:
     def entry(self, indent: int, walk: Walk, key: str, item: str,
               steps: tuple[str, ...]) -> None:
         """The checks of an entry of the collection ``walk`` that Rust refuses, its key and
-        value in the variables or expressions ``key`` and ``item``: its key's, then its
-        value's, each fault returned."""
+        value in the variables ``key`` and ``item``: its key's, then its value's, each fault
+        returned."""
         value_refused = "True"
         if walk.key_proof is not None:
             assert walk.names is not None  # the key's proof is that of its schema
@@ -668,10 +674,6 @@ class _Source:
         if walk.closed:
             self.emit(indent, f"return {self.found((key, *steps), 'EXTRA_FIELD')}")
         elif walk.extra is not None:
-            if not item.isidentifier():  # an expression, read once
-                name = self.variable("item")
-                self.emit(indent, f"{name} = {item}")
-                item = name
             self.enter(indent, walk.extra, item, value_refused, (key, *steps))
         else:
             self.emit(indent, "pass")
