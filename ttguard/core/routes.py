@@ -230,20 +230,31 @@ def route_path(method: str, path: str, *, prefix: str = "",
     ``as_sent`` false: no reading as a router that takes the path as sent (Starlette's) reads
     it, for a guard whose server is another's (a client's, whose server reads it its own way).
     """
-    method = method.upper()
-    routed = _route(_ROUTED_AS.get(method, method), path, prefix, as_sent)
+    routed = _route(method, path, prefix, as_sent)
+    if routed is None:
+        return None
     if isinstance(routed, str):
         raise _ambiguous(routed)
-    return None if routed is None else Route(routed[0], dict(routed[1]))
+    return Route(routed[0], routed[1].copy())  # a dictionary of the caller's own
 
 
 @lru_cache(maxsize=4096)
-def _route(method: str, path: str, prefix: str, read_as_sent: bool) -> _Match | str | None:
-    """:func:`route_path`'s answer, immutable, with the reason for an ambiguous path as a str.
+def _route(method: str, path: str, prefix: str, read_as_sent: bool
+           ) -> tuple[str, dict[str, str]] | str | None:
+    """:func:`route_path`'s answer, with the reason for an ambiguous path as a str.
 
-    Cached: a gateway sees the same few paths again and again. Immutable, so callers of
-    :func:`route_path` get a Route of their own.
+    Cached: a gateway sees the same few paths again and again, in the same spelling, method
+    included. Its parameters are copied for each caller (0.1 us less than a dictionary made
+    from the match's pairs).
     """
+    method = method.upper()
+    routed = _routed(_ROUTED_AS.get(method, method), path, prefix, read_as_sent)
+    return (routed[0], dict(routed[1])) if isinstance(routed, tuple) else routed
+
+
+def _routed(method: str, path: str, prefix: str, read_as_sent: bool) -> _Match | str | None:
+    """:func:`_route`'s answer for a method in capitals (a ``HEAD`` as a ``GET``), with the
+    path's parameters as pairs, immutable, to compare one reading with another."""
     path = _origin_form(path)
     prefix_segments = _split(prefix)
     sent = [segment for segment in map(_decode_unreserved, path.split("/")) if segment]
