@@ -86,6 +86,7 @@ __all__ = [
     "GuardMiddleware",
     "Message",
     "Receive",
+    "RequestHeaders",
     "Scope",
     "Send",
     "check_framing",
@@ -145,56 +146,92 @@ async def send_error(send: Send, error: TTError) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def check_framing(headers: Headers) -> None:
-    """Refuse a request framed two ways: ``Content-Length`` and ``Transfer-Encoding`` both.
+class RequestHeaders:
+    """What a request's headers tell the checks, read in one pass over them: the
+    ``Content-Length`` values, whether a ``Transfer-Encoding`` is given, the ``Content-Encoding``
+    values, and whether an ``Authorization`` is given.
 
-    The ASGI server reads such a body by its transfer coding; anyone who reads it by its length
-    instead (a proxy further on) finds another end, and the bytes after it become a request
-    of their own. RFC 9112 6.1 lets a server refuse it; a guard must.
+    Every request is read here, and most carry none of these headers but a length: one pass
+    with one set lookup a header, not one pass for each check (names come lowercased, as ASGI
+    servers give them).
     """
-    # Every request passes here: one loop, without a set of names built for two lookups.
-    has_length = has_coding = False
-    for name, _ in headers:
-        if name == b"content-length":
-            has_length = True
-        elif name == b"transfer-encoding":
-            has_coding = True
-    if has_length and has_coding:
-        raise TTError(Subcode.CORRUPTED_REQUEST, CONFLICTING_FRAMING)
+
+    __slots__ = ("authorized", "chunked", "content_encodings", "content_lengths")
+
+    def __init__(self, headers: Headers) -> None:
+        self.content_lengths: list[bytes] = []
+        self.content_encodings: list[bytes] = []
+        self.chunked = False
+        self.authorized = False
+        for name, value in headers:
+            if name in _READ_HEADERS:
+                if name == b"content-length":
+                    self.content_lengths.append(value)
+                elif name == b"transfer-encoding":
+                    self.chunked = True
+                elif name == b"content-encoding":
+                    self.content_encodings.append(value)
+                else:
+                    self.authorized = True
+
+    def check_framing(self) -> None:
+        """Refuse a request framed two ways: ``Content-Length`` and ``Transfer-Encoding`` both.
+
+        The ASGI server reads such a body by its transfer coding; anyone who reads it by its
+        length instead (a proxy further on) finds another end, and the bytes after it become a
+        request of their own. RFC 9112 6.1 lets a server refuse it; a guard must.
+        """
+        if self.chunked and self.content_lengths:
+            raise TTError(Subcode.CORRUPTED_REQUEST, CONFLICTING_FRAMING)
+
+    def declared_length(self, max_body: int) -> int | None:
+        """The body size the request declares in ``Content-Length``, or ``None`` if it declares
+        none.
+
+        As RFC 9112 reads it: a ``Transfer-Encoding`` overrides any ``Content-Length``, and
+        repeated values (in one header or several) count as one when they all agree. Anything
+        else (not decimal digits, a sign, values that disagree) is ``400793 corrupted_request``:
+        an HTTP server or proxy refuses such a request with a bare 400 before the API sees it, so
+        the server's own body for it is unknown, and this subcode is the one it names for a
+        request that cannot be read. A length of more than 18 digits and more digits than
+        ``max_body`` is returned as ``max_body + 1``: over the quota whatever its value, and never
+        handed to ``int()``, which refuses very long digit strings.
+        """
+        declared = self.content_lengths
+        if self.chunked or not declared:
+            return None
+        if len(declared) == 1 and declared[0].isdigit():
+            length = declared[0]  # the usual one plain value: nothing to split, strip or compare
+        else:
+            values = {part.strip() for value in declared for part in value.split(b",")}
+            if len(values) > 1 or not next(iter(values)).isdigit():
+                raise TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH)
+            length = next(iter(values))
+        if len(length) <= 18:  # digits alone (no sign, space or "_"), as int() reads them
+            return int(length)
+        digits = length.lstrip(b"0") or b"0"
+        if len(digits) > len(str(max_body)):
+            return max_body + 1
+        return int(digits)
+
+    def encoded(self) -> bool:
+        """Whether the body comes under a content coding other than ``identity``
+        (:func:`~ttguard.core.stream.declares_encoding`)."""
+        return bool(self.content_encodings) and declares_encoding(self.content_encodings)
+
+
+_READ_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"content-encoding",
+                           b"authorization"})
+
+
+def check_framing(headers: Headers) -> None:
+    """Refuse a request framed two ways (:meth:`RequestHeaders.check_framing`)."""
+    RequestHeaders(headers).check_framing()
 
 
 def declared_length(headers: Headers, max_body: int) -> int | None:
-    """The body size a request declares in ``Content-Length``, or ``None`` if it declares none.
-
-    As RFC 9112 reads it: a ``Transfer-Encoding`` overrides any ``Content-Length``, and repeated
-    values (in one header or several) count as one when they all agree. Anything else (not
-    decimal digits, a sign, values that disagree) is ``400793 corrupted_request``: an HTTP
-    server or proxy refuses such a request with a bare 400 before the API sees it, so the
-    server's own body for it is unknown, and this subcode is the one it names for a request
-    that cannot be read. A length with more digits than ``max_body`` is returned as
-    ``max_body + 1``: over the quota whatever its value, and never handed to ``int()``, which
-    refuses very long digit strings.
-    """
-    declared: list[bytes] = []
-    for name, value in headers:
-        # ASGI servers give header names in lowercase.
-        if name == b"transfer-encoding":
-            return None
-        if name == b"content-length":
-            declared.append(value)
-    if not declared:
-        return None
-    if len(declared) == 1 and declared[0].isdigit():
-        length = declared[0]  # the usual one plain value: nothing to split, strip or compare
-    else:
-        values = {part.strip() for value in declared for part in value.split(b",")}
-        if len(values) > 1 or not next(iter(values)).isdigit():
-            raise TTError(Subcode.CORRUPTED_REQUEST, INVALID_CONTENT_LENGTH)
-        length = next(iter(values))
-    digits = length.lstrip(b"0") or b"0"
-    if len(digits) > len(str(max_body)):
-        return max_body + 1
-    return int(digits)
+    """The body size a request declares, if any (:meth:`RequestHeaders.declared_length`)."""
+    return RequestHeaders(headers).declared_length(max_body)
 
 
 def encoded_path(scope: Scope) -> str:
@@ -308,7 +345,12 @@ class _Check:
     the body bytes it saw and, for metrics, the time the core took.
     """
 
-    def __init__(self, guard: GuardMiddleware, scope: Scope, route: Route) -> None:
+    # One is made for every request checked.
+    __slots__ = ("_chunked", "_length", "_max_body", "_query", "_route", "_timed", "_validator",
+                 "body", "body_bytes", "body_judged", "done", "operation", "seconds", "verdict")
+
+    def __init__(self, guard: GuardMiddleware, scope: Scope, route: Route,
+                 headers: RequestHeaders) -> None:
         self.operation = route.operation
         self.verdict: TTError | None = None
         self.done = False
@@ -317,20 +359,24 @@ class _Check:
         #: The accepted body, once the check is done without a verdict.
         self.body = b""
         #: False for a body left unjudged (under a ``Content-Encoding``), which goes on unread.
-        self.body_judged = guard.judge_encoded_bodies or not declares_encoding(
-            value for name, value in scope["headers"] if name == b"content-encoding")
+        self.body_judged = guard.judge_encoded_bodies or not headers.encoded()
         self._route = route
         self._query: str = scope.get("query_string", b"").decode("latin-1")
         self._max_body = guard.max_body
         self._length: int | None = None
+        self._chunked = headers.chunked
         self._validator: StreamValidator | None = None
         # Only metrics read the time: without them, the clock is not read twice a step.
         self._timed = guard.metrics is not None
         started = perf_counter() if self._timed else 0.0
         try:
-            self._length = guard.declared_size(scope, quota=self.body_judged)
+            if guard.require_authorization and not headers.authorized:
+                raise TTError(Subcode.UNAUTHORIZED, AUTHORIZATION_NOT_PROVIDED)
+            self._length = headers.declared_length(self._max_body)
             if not self.body_judged:
                 self._judge_without_body()
+            elif self._length is not None and self._length > self._max_body:
+                raise quota_violation(self._max_body)
         except TTError as error:
             self.verdict, self.done = _untraced(error), True
         except Exception as failure:
@@ -348,7 +394,14 @@ class _Check:
         started = perf_counter() if self._timed else 0.0
         try:
             if last and self._validator is None and self._length in (None, len(chunk)):
-                self._judge_whole(chunk)
+                # Most bodies come in one message: judged whole, with no validator to feed.
+                judged = judge_whole(chunk, self.operation, max_body=self._max_body,
+                                     path_params=self._route.path_params, query=self._query)
+                if isinstance(judged, TTError):  # returned, with no traceback to drop
+                    self.verdict = judged
+                else:
+                    self.body = chunk
+                self.done = True
             else:
                 self._feed_validator(chunk, last)
         except TTError as error:
@@ -370,7 +423,7 @@ class _Check:
             return
         bodiless = self._length == 0 or (
             self._length is None and scope.get("http_version") in ("1.0", "1.1")
-            and not any(name == b"transfer-encoding" for name, _ in scope["headers"]))
+            and not self._chunked)
         if bodiless:
             self.feed({"type": "http.request", "body": b"", "more_body": False})
 
@@ -378,15 +431,6 @@ class _Check:
         StreamValidator(self.operation, max_body=self._max_body,
                         path_params=self._route.path_params,
                         query=self._query).finish_without_body()
-        self.done = True
-
-    def _judge_whole(self, body: bytes) -> None:
-        judged = judge_whole(body, self.operation, max_body=self._max_body,
-                             path_params=self._route.path_params, query=self._query)
-        if isinstance(judged, TTError):  # returned, with no traceback to drop
-            self.verdict = judged
-        else:
-            self.body = body
         self.done = True
 
     def _feed_validator(self, chunk: bytes, last: bool) -> None:
@@ -469,7 +513,8 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            check_framing(scope["headers"])
+            headers = RequestHeaders(scope["headers"])
+            headers.check_framing()
             route = route_path(scope["method"], encoded_path(scope),
                                prefix=mounted_prefix(scope, self.prefix))
             if route is None and self.reject_unknown:
@@ -487,14 +532,14 @@ class GuardMiddleware:
                              and route.operation not in self.operations):
             await self.app(scope, receive, send)
         elif self.report_only:
-            await self._forward_and_judge(scope, receive, send, route)
+            await self._forward_and_judge(scope, receive, send, _Check(self, scope, route, headers))
         else:
-            await self._forward_if_accepted(scope, receive, send, route)
+            await self._forward_if_accepted(scope, receive, send,
+                                            _Check(self, scope, route, headers))
 
     async def _forward_if_accepted(self, scope: Scope, receive: Receive, send: Send,
-                                   route: Route) -> None:
+                                   check: _Check) -> None:
         """Call the application with the request if the core accepts it, else answer for it."""
-        check = _Check(self, scope, route)
         while not check.done:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -515,9 +560,8 @@ class GuardMiddleware:
             self._account(scope, check, watcher)
 
     async def _forward_and_judge(self, scope: Scope, receive: Receive, send: Send,
-                                 route: Route) -> None:
+                                 check: _Check) -> None:
         """Report only: call the application at once, checking the body as it reads it."""
-        check = _Check(self, scope, route)
 
         async def receive_and_check() -> Message:
             message = await receive()
@@ -556,16 +600,3 @@ class GuardMiddleware:
                values=lambda: (_target(scope), check.body if check.verdict is None
                                and check.body_judged else None),
                reporter=self.reporter, metrics=self.metrics)
-
-    def declared_size(self, scope: Scope, *, quota: bool = True) -> int | None:
-        """The body size the request declares, if any, once the checks that need no body pass
-        (else a :class:`TTError`): its ``Authorization``, if required, and its declared size,
-        held to the quota unless ``quota`` is false (for a body left unjudged)."""
-        headers: Headers = scope["headers"]
-        if self.require_authorization and not any(
-                name == b"authorization" for name, _ in headers):
-            raise TTError(Subcode.UNAUTHORIZED, AUTHORIZATION_NOT_PROVIDED)
-        length = declared_length(headers, self.max_body)
-        if quota and length is not None and length > self.max_body:
-            raise quota_violation(self.max_body)
-        return length
