@@ -20,7 +20,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from tests.servers import Recorder, run_asgi, uvicorn_server
-from ttguard.asgi import GuardMiddleware
+from ttguard.asgi import GuardMiddleware, RequestHeaders
+from ttguard.core import TTError
 
 TWIN = "4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
 
@@ -187,6 +188,44 @@ def test_a_malformed_content_length_is_a_corrupted_request(value: bytes,
     assert sent[0]["status"] == 400
     assert b'"subcode": 400793' in sent[1]["body"]
     assert description.encode() in sent[1]["body"]
+
+
+@pytest.mark.parametrize(("headers", "length"), [
+    ([], None),
+    ([(b"content-length", b"930")], 930),
+    ([(b"content-length", b"000930")], 930),
+    ([(b"content-length", b"930"), (b"content-length", b"930")], 930),
+    ([(b"content-length", b"930, 930")], 930),
+    ([(b"content-length", b"999999999999999999")], 999999999999999999),  # 18 digits: int()
+    ([(b"content-length", b"0" * 30 + b"65536")], 65536),
+    ([(b"content-length", b"9" * 19)], 65537),  # more digits than the quota: over it
+    ([(b"content-length", b"9" * 5000)], 65537),  # never handed to int()
+    ([(b"transfer-encoding", b"chunked"), (b"content-length", b"12x")], None),
+])
+def test_the_declared_length_as_rfc_9112_reads_it(headers: list[tuple[bytes, bytes]],
+                                                  length: int | None) -> None:
+    assert RequestHeaders(headers).declared_length(65536) == length
+
+
+@pytest.mark.parametrize("value", [b"+930", b"-1", b"9 30", b"9_30", b"930, 931", b""])
+def test_a_length_int_would_read_otherwise_is_not_valid(value: bytes) -> None:
+    with pytest.raises(TTError) as raised:
+        RequestHeaders([(b"content-length", value)]).declared_length(65536)
+    assert (raised.value.subcode, raised.value.description) \
+        == (400793, "Content-Length header is not valid.")
+
+
+def test_one_pass_reads_every_header_the_checks_need() -> None:
+    headers = RequestHeaders([(b"host", b"x"), (b"authorization", b"k"),
+                              (b"content-encoding", b"gzip"), (b"transfer-encoding", b"chunked"),
+                              (b"content-length", b"5")])
+    assert (headers.authorized, headers.chunked, headers.encoded(), headers.content_lengths) \
+        == (True, True, True, [b"5"])
+    with pytest.raises(TTError) as raised:
+        headers.check_framing()
+    assert (raised.value.subcode, raised.value.description) \
+        == (400793, "Content-Length and Transfer-Encoding must not both be given.")
+    assert not RequestHeaders([(b"content-encoding", b"identity")]).encoded()
 
 
 def test_an_encoded_slash_that_changes_the_route_once_decoded_is_refused() -> None:
