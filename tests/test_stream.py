@@ -352,3 +352,40 @@ def test_judge_whole_takes_a_body_in_bytes(body: object, kind: str) -> None:
 def test_a_coding_other_than_identity_is_declared(values: list[str | bytes],
                                                   expected: bool) -> None:
     assert declares_encoding(values) is expected
+
+
+TWIN_PATH = "/twins/4a7e8f8c-9b1e-4a4f-8e35-9f0e0f2e3a11"
+LEDGER = f"{TWIN_PATH}/ledgers/personal"
+
+
+@pytest.mark.parametrize(("method", "path", "query", "body", "expected"), [
+    ("POST", LEDGER, "", b'{"entries": {"temp": {"value": 21}}}', None),
+    ("POST", LEDGER, "", b'{"entries": {"Temp": {"value": 21}}}',
+     (400589, "body::entries->__key__: string does not match regex "
+              "(_*[a-z0-9]+)([_-][0-9a-z]+)")),
+    ("POST", LEDGER, "", b'{"entries": ', (400415, "Request body is not a valid JSON.")),
+    ("POST", LEDGER, "", b'{"entries": {"t": {"value": "\xff"}}}',
+     (400314, "Request body contains invalid characters.")),
+    ("POST", LEDGER, "", b'{"entries": {}}' + b" " * 65536,
+     (400141, "Request body is too large to process (limit: 65536 bytes).")),
+    ("POST", "/twins/not-a-uuid/ledgers/personal", "", b'{"entries": {}}',
+     (400589, "path::twin: value is not a valid uuid")),
+    ("GET", f"{LEDGER}/history", "limit=100", b"", None),
+    ("GET", f"{LEDGER}/history", "limit=101", b"",
+     (400589, "query::limit: ensure this value is less than or equal to 100")),
+])
+def test_a_routed_request_is_judged_as_judge_whole_judges_it(
+        method: str, path: str, query: str, body: bytes, expected: tuple[int, str] | None) -> None:
+    from ttguard.core.routes import route_path
+    from ttguard.core.stream import judge_routed
+
+    route = route_path(method, path)
+    assert route is not None
+    routed = judge_routed(body, route, query, 65536)
+    whole = judge_whole(body, route.operation, path_params=route.path_params, query=query)
+    assert answer_of(routed) == answer_of(whole) == expected
+
+
+def answer_of(judged: object) -> tuple[int, str] | None:
+    """A judged body's verdict as a test compares it; None for an accepted body's value."""
+    return (judged.subcode, judged.description) if isinstance(judged, TTError) else None

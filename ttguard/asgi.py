@@ -28,7 +28,7 @@ Operations, per HTTP request, in this order:
    here, and the body goes on to the application as it arrives
    (:func:`~ttguard.core.stream.declares_encoding`).
 5. **Body**: a body in one ``http.request`` message is judged whole by the core
-   (:func:`~ttguard.core.judge_whole`); a body in several is fed to a
+   (:func:`~ttguard.core.stream.judge_routed`); a body in several is fed to a
    :class:`~ttguard.core.StreamValidator` message by message as it arrives, and the message that
    passes the quota, or brings a certain UTF-8 error, is answered at once and nothing more is
    read. At the end of the body the core judges JSON syntax, then path, query and body against
@@ -71,11 +71,11 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from .core import DEFAULT_MAX_BODY, Route, StreamValidator, Subcode, TTError, judge_whole
+from .core import DEFAULT_MAX_BODY, Route, StreamValidator, Subcode, TTError
 from .core import operations as known_operations
 from .core.compare import MAX_ERROR_BODY, Answer, read_answer
 from .core.routes import route_path
-from .core.stream import check_size, declares_encoding, quota_violation
+from .core.stream import check_size, declares_encoding, judge_routed, quota_violation
 from .report import Reporter, check_recorders, log_refusal, settle
 
 if TYPE_CHECKING:  # prometheus-client is the metrics extra's, imported by whoever makes them
@@ -337,8 +337,8 @@ class _Check:
     """One request's check: the core's verdict on its body, fed message by message.
 
     A body that comes in one message (most do: uvicorn delivers up to 64 kB at once) is judged
-    whole by the core (:func:`~ttguard.core.judge_whole`), with no validator to make and feed;
-    a body in several messages is fed to a :class:`~ttguard.core.StreamValidator`. Both give
+    whole by the core (:func:`~ttguard.core.stream.judge_routed`), with no validator to make and
+    feed; a body in several messages is fed to a :class:`~ttguard.core.StreamValidator`. Both give
     the same verdict. Any failure is a verdict: the core's :class:`TTError`, ``400793`` for a
     body that does not match its ``Content-Length`` (which a conforming ASGI server never
     delivers), ``500000`` for a failure of ttguard's own. Keeps the accepted body, to replay,
@@ -395,8 +395,7 @@ class _Check:
         try:
             if last and self._validator is None and self._length in (None, len(chunk)):
                 # Most bodies come in one message: judged whole, with no validator to feed.
-                judged = judge_whole(chunk, self.operation, max_body=self._max_body,
-                                     path_params=self._route.path_params, query=self._query)
+                judged = judge_routed(chunk, self._route, self._query, self._max_body)
                 if isinstance(judged, TTError):  # returned, with no traceback to drop
                     self.verdict = judged
                 else:
