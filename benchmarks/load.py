@@ -7,8 +7,9 @@ benchmarks.load:<app>``), pinned to the last core; the load generator, pinned to
 cores, keeps a fixed number of keep-alive connections busy, then stops: ``wrk`` for a fixed
 time when it is installed (``make bench`` installs Debian's), else a bounded asyncio client in
 this process for a fixed number of requests (which then shares the cores it measures with, so
-its figures understate every server alike). The apps take turns round by round, so drift on the
-machine touches them all alike.
+its figures understate every server alike). The apps take turns round by round, and one app's
+rate is compared with another's within each round (:func:`rate_ratios`), so drift on the
+machine touches both sides of each ratio alike.
 """
 
 from __future__ import annotations
@@ -180,10 +181,10 @@ def _wrk(port: int, path: str, body: bytes, seconds: float, connections: int) ->
 
 def compare(cases: dict[str, tuple[str, str, bytes]], *, seconds: float = 5.0,
             requests: int = 4000, connections: int = 8,
-            rounds: int = 3) -> dict[str, LoadResult]:
+            rounds: int = 3) -> dict[str, list[LoadResult]]:
     """Each case, ``name: (app, path, body)``, under the same load, ``rounds`` times, in turns;
-    the median of each. ``wrk`` runs ``seconds`` per round; without it, the asyncio client
-    sends ``requests``."""
+    each round's figures, in order. ``wrk`` runs ``seconds`` per round; without it, the asyncio
+    client sends ``requests``."""
     apps = sorted({app for app, _, _ in cases.values()})
     results: dict[str, list[LoadResult]] = {name: [] for name in cases}
     with contextlib.ExitStack() as stack:
@@ -202,6 +203,22 @@ def compare(cases: dict[str, tuple[str, str, bytes]], *, seconds: float = 5.0,
         for _ in range(rounds):
             for name in cases:
                 results[name].append(drive(name))
-    return {name: LoadResult(statistics.median(r.requests_per_second for r in runs),
-                             statistics.median(r.p99_seconds for r in runs))
-            for name, runs in results.items()}
+    return results
+
+
+def median(runs: list[LoadResult]) -> LoadResult:
+    """The median rate and the median p99 of some rounds."""
+    return LoadResult(statistics.median(run.requests_per_second for run in runs),
+                      statistics.median(run.p99_seconds for run in runs))
+
+
+def rate_ratios(runs: list[LoadResult], baselines: list[LoadResult]) -> list[float]:
+    """Each round's rate over its baseline's in the same round, sorted.
+
+    The load generator and the servers share this machine with whatever else runs on it, which
+    moves every rate by several percent from one round to the next. A ratio within a round,
+    taken a few seconds apart, cancels most of that drift; a ratio of medians over all rounds
+    keeps it.
+    """
+    return sorted(run.requests_per_second / baseline.requests_per_second
+                  for run, baseline in zip(runs, baselines, strict=True))

@@ -159,20 +159,23 @@ class RequestHeaders:
     __slots__ = ("authorized", "chunked", "content_encodings", "content_lengths")
 
     def __init__(self, headers: Headers) -> None:
-        self.content_lengths: list[bytes] = []
-        self.content_encodings: list[bytes] = []
-        self.chunked = False
-        self.authorized = False
+        lengths: list[bytes] = []
+        encodings: list[bytes] = []
+        chunked = authorized = False
         for name, value in headers:
             if name in _READ_HEADERS:
                 if name == b"content-length":
-                    self.content_lengths.append(value)
+                    lengths.append(value)
                 elif name == b"transfer-encoding":
-                    self.chunked = True
+                    chunked = True
                 elif name == b"content-encoding":
-                    self.content_encodings.append(value)
+                    encodings.append(value)
                 else:
-                    self.authorized = True
+                    authorized = True
+        self.content_lengths = lengths
+        self.content_encodings = encodings
+        self.chunked = chunked
+        self.authorized = authorized
 
     def check_framing(self) -> None:
         """Refuse a request framed two ways: ``Content-Length`` and ``Transfer-Encoding`` both.
