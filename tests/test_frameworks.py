@@ -228,6 +228,37 @@ def test_one_pass_reads_every_header_the_checks_need() -> None:
     assert not RequestHeaders([(b"content-encoding", b"identity")]).encoded()
 
 
+def test_a_remembered_route_answers_as_the_first_one_did() -> None:
+    guard = GuardMiddleware(Recorder())
+    twin = f"/twins/{TWIN}"
+    for _ in range(2):
+        for method, path, body, answer in [
+                ("POST", f"{twin}/ledgers/personal", b'{"entries": {"t": {"value": 1}}}', 201),
+                ("POST", f"{twin}/ledgers/personal", b'{"entries": {"T": {"value": 1}}}', 400589),
+                ("POST", "/twins/not-a-uuid/ledgers/personal", b"{}", 400589),
+                ("GET", f"{twin}/identities/site%2FRFID%231", b"", 400793),
+                ("POST", "/elsewhere", b"not JSON", 201)]:
+            sent = run_asgi(guard, http_scope(method, path, []),
+                            [{"type": "http.request", "body": body, "more_body": False}])
+            status = sent[0]["status"]
+            assert (status if status < 300 else json.loads(sent[1]["body"])["subcode"]) == answer
+    assert len(guard._routes) == 3  # three targets; not the ambiguous one, refused anew each time
+
+
+def test_the_remembered_routes_stay_bounded_whatever_the_targets() -> None:
+    from ttguard.asgi import _REMEMBERED_ROUTES
+
+    guard = GuardMiddleware(Recorder())
+    for index in range(_REMEMBERED_ROUTES + 10):
+        run_asgi(guard, http_scope("GET", f"/nowhere/{index}", []),
+                 [{"type": "http.request", "body": b"", "more_body": False}])
+        assert len(guard._routes) <= _REMEMBERED_ROUTES
+    sent = run_asgi(guard, http_scope("POST", "/twins", []),
+                    [{"type": "http.request", "body": b'{"description": {"A": 1}}',
+                      "more_body": False}])
+    assert (sent[0]["status"], json.loads(sent[1]["body"])["subcode"]) == (400, 400589)
+
+
 def test_an_encoded_slash_that_changes_the_route_once_decoded_is_refused() -> None:
     # The application routes on the decoded path, where site%2FRFID%231 is two segments: which
     # operation it names depends on who reads it.
