@@ -7,9 +7,11 @@ benchmarks.load:<app>``), pinned to the last core; the load generator, pinned to
 cores, keeps a fixed number of keep-alive connections busy, then stops: ``wrk`` for a fixed
 time when it is installed (``make bench`` installs Debian's), else a bounded asyncio client in
 this process for a fixed number of requests (which then shares the cores it measures with, so
-its figures understate every server alike). The apps take turns round by round, and one app's
-rate is compared with another's within each round (:func:`rate_ratios`), so drift on the
-machine touches both sides of each ratio alike.
+its figures understate every server alike). The apps take turns round by round
+(:func:`compare`): their rates, and their latencies. With ``wrk``, their costs are also compared
+side by side (:func:`side_by_side`): all servers loaded at once, sharing the server core, so
+that one app's rate over another's within a round (:func:`rate_ratios`) is untouched by the
+drift of a shared machine.
 """
 
 from __future__ import annotations
@@ -164,19 +166,32 @@ def wrk_path() -> str | None:
 
 
 def _wrk(port: int, path: str, body: bytes, seconds: float, connections: int) -> LoadResult:
+    return _wrk_all([(port, path, body)], seconds, connections)[0]
+
+
+def _wrk_all(targets: list[tuple[int, str, bytes]], seconds: float,
+             connections: int) -> list[LoadResult]:
+    """One ``wrk`` for each ``(port, path, body)``, all at once; their figures, in order."""
     with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "body").write_bytes(body)
-        script = Path(folder) / "post.lua"
-        script.write_text(_WRK_SCRIPT.format(body=Path(folder) / "body"))
-        output = subprocess.run(
-            [wrk_path() or "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
-             "-s", str(script), f"http://127.0.0.1:{port}{path}"],
-            capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s|m)\b", output)
-    if rate is None or p99 is None:
-        raise RuntimeError(f"cannot read wrk's output:\n{output}")
-    return LoadResult(float(rate.group(1)), float(p99.group(1)) * _UNITS[p99.group(2)])
+        runs = []
+        for index, (port, path, body) in enumerate(targets):
+            (Path(folder) / f"body{index}").write_bytes(body)
+            script = Path(folder) / f"post{index}.lua"
+            script.write_text(_WRK_SCRIPT.format(body=Path(folder) / f"body{index}"))
+            runs.append(subprocess.Popen(
+                [wrk_path() or "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
+                 "-s", str(script), f"http://127.0.0.1:{port}{path}"],
+                stdout=subprocess.PIPE, text=True))
+        outputs = [run.communicate(timeout=seconds + 60)[0] for run in runs]
+    results = []
+    for output in outputs:
+        rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+        p99 = re.search(r"99%\s+([\d.]+)(us|ms|s|m)\b", output)
+        if rate is None or p99 is None:
+            raise RuntimeError(f"cannot read wrk's output:\n{output}")
+        results.append(LoadResult(float(rate.group(1)),
+                                  float(p99.group(1)) * _UNITS[p99.group(2)]))
+    return results
 
 
 def compare(cases: dict[str, tuple[str, str, bytes]], *, seconds: float = 5.0,
@@ -206,6 +221,32 @@ def compare(cases: dict[str, tuple[str, str, bytes]], *, seconds: float = 5.0,
     return results
 
 
+def side_by_side(cases: dict[str, tuple[str, str, bytes]], *, seconds: float = 5.0,
+                 connections: int = 8, rounds: int = 3) -> dict[str, list[LoadResult]]:
+    """Every case under load at the same time, ``rounds`` times: each round's figures, in order.
+    Needs ``wrk``.
+
+    Each case gets a server of its own, all on the server core, and a ``wrk`` of its own. The
+    core's time is shared evenly between servers that are all busy, so one case's rate over
+    another's in the same round is the inverse of their costs a request, measured under the very
+    same conditions: whatever else runs on the machine slows both alike, in the same seconds. On
+    a shared 2-core machine, rates one after the other moved by up to 25% from second to second
+    (two rates of the same server, one second each); side by side, the ratios of a round
+    spread over a few percent.
+    """
+    names = list(cases)
+    results: dict[str, list[LoadResult]] = {name: [] for name in names}
+    with contextlib.ExitStack() as stack:
+        ports = {name: stack.enter_context(serving(cases[name][0])) for name in names}
+        stack.enter_context(_on_client_cores())
+        targets = [(ports[name], cases[name][1], cases[name][2]) for name in names]
+        _wrk_all(targets, 1.0, connections)  # warm-up
+        for _ in range(rounds):
+            for name, result in zip(names, _wrk_all(targets, seconds, connections), strict=True):
+                results[name].append(result)
+    return results
+
+
 def median(runs: list[LoadResult]) -> LoadResult:
     """The median rate and the median p99 of some rounds."""
     return LoadResult(statistics.median(run.requests_per_second for run in runs),
@@ -215,10 +256,9 @@ def median(runs: list[LoadResult]) -> LoadResult:
 def rate_ratios(runs: list[LoadResult], baselines: list[LoadResult]) -> list[float]:
     """Each round's rate over its baseline's in the same round, sorted.
 
-    The load generator and the servers share this machine with whatever else runs on it, which
-    moves every rate by several percent from one round to the next. A ratio within a round,
-    taken a few seconds apart, cancels most of that drift; a ratio of medians over all rounds
-    keeps it.
+    From :func:`side_by_side`, the inverse ratio of their costs a request, both measured in the
+    same seconds; from :func:`compare`, of rates measured a few seconds apart, which cancels
+    slow drift only (a ratio of medians over all rounds keeps even that).
     """
     return sorted(run.requests_per_second / baseline.requests_per_second
                   for run, baseline in zip(runs, baselines, strict=True))

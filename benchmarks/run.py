@@ -83,7 +83,9 @@ HEADERS = {
                          "proven by the fast engine alone"],
     "Oversized bodies": ["size", "ttguard time", "ttguard peak", "naive time", "naive peak"],
     "Chunk sizes (64 kB body)": ["chunk", "time", "/ one 64 KiB chunk"],
-    "Middleware under load": ["body", "bare req/s", "guarded req/s", "guarded / bare (rounds)",
+    "Middleware under load": ["body", "bare req/s", "guarded req/s",
+                              "guarded / bare, side by side (rounds)",
+                              "guarded / bare, in turns (rounds)",
                               "guarded + metrics req/s", "bare p99", "guarded p99"],
 }
 
@@ -279,20 +281,27 @@ def middleware(report: Report, sizes: list[int], *, seconds: float, requests: in
         rounds_run = load.compare(cases, seconds=seconds, requests=requests, rounds=rounds)
         result = {name: load.median(runs) for name, runs in rounds_run.items()}
         bare, guarded, metered = result["bare"], result["guarded"], result["metered"]
-        # Each rate against another's in the same round: the median of those ratios, and their
-        # spread over the rounds, which shows how far this machine's noise reaches.
-        shares = load.rate_ratios(rounds_run["guarded"], rounds_run["bare"])
+        # Rates are compared within a round, side by side where wrk can load every server at
+        # once (load.side_by_side): the median ratio, and its spread over the rounds, which
+        # shows how far this machine's noise reaches.
+        in_turns = load.rate_ratios(rounds_run["guarded"], rounds_run["bare"])
+        compared = (load.side_by_side(cases, seconds=seconds, rounds=rounds)
+                    if load.wrk_path() else rounds_run)
+        shares = load.rate_ratios(compared["guarded"], compared["bare"])
         share = statistics.median(shares)
         metrics_cost = 1 - statistics.median(
-            load.rate_ratios(rounds_run["metered"], rounds_run["guarded"]))
+            load.rate_ratios(compared["metered"], compared["guarded"]))
         report.data.setdefault("middleware", []).append(
-            {"size": len(body), "guarded_shares": shares,
+            {"size": len(body), "guarded_shares": shares, "guarded_shares_in_turns": in_turns,
              **{name: figures._asdict() for name, figures in result.items()},
              "rounds": {name: [run._asdict() for run in runs]
-                        for name, runs in rounds_run.items()}})
+                        for name, runs in rounds_run.items()},
+             "side_by_side": {name: [run._asdict() for run in runs]
+                              for name, runs in compared.items()}})
         report.row(section, f"{len(body)} B", f"{bare.requests_per_second:.0f}",
                    f"{guarded.requests_per_second:.0f}",
                    f"{share:.0%} ({shares[0]:.0%}-{shares[-1]:.0%})",
+                   f"{statistics.median(in_turns):.0%} ({in_turns[0]:.0%}-{in_turns[-1]:.0%})",
                    f"{metered.requests_per_second:.0f}", _ms(bare.p99_seconds),
                    _ms(guarded.p99_seconds))
         goal = 0.85 if size == sizes[0] else 0.55
@@ -304,8 +313,8 @@ def middleware(report: Report, sizes: list[int], *, seconds: float, requests: in
         report.target(f"metrics cost <= 5% of req/s ({_size(size)})", metrics_cost <= 0.05,
                       f"{metrics_cost:.1%}")
         if "refused" in result:
-            refusals = statistics.median(load.rate_ratios(rounds_run["refused"],
-                                                          rounds_run["bare"]))
+            refusals = statistics.median(load.rate_ratios(compared["refused"],
+                                                          compared["bare"]))
             report.target(f"refused {_size(size)} bodies answered at >= 60% of the bare app's "
                           "valid rate", refusals >= 0.6, f"{refusals:.0%}")
 
