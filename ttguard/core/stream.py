@@ -225,32 +225,6 @@ def _checked_path(path_params: Mapping[str, str], operation: str | None) -> dict
     return dict(path_params)
 
 
-def _judged(body: bytes | bytearray, operation: str | None, path: dict[str, str],
-            query: dict[str, str | list[str]]) -> object:
-    """The value of a whole body within the quota, or the verdict on it, returned (a
-    :class:`TTError`: no JSON value is one); not UTF-8 or not JSON as the exact path finds it,
-    the verdict is raised. ``path`` and ``query`` are the request's parameters, as plain
-    dictionaries (the walk goes into a ``dict`` only)."""
-    value = fast_parse(body)
-    readable = True
-    if value is NOT_UTF8:
-        return invalid_characters()  # returned: a raise and its catch cost 0.4 us
-    if value is NOT_PROVEN or value is NOT_JSON:
-        text = decode_utf8(body)  # the server's order: UTF-8 first
-        if value is NOT_JSON:
-            return not_a_valid_json()
-        value = None if is_blank(text) else parse_json(text)
-        readable = readable_text(text)
-    if operation is not None:
-        # An empty body is judged as an empty object: its required fields are missing.
-        verdict = request_verdict(
-            operation, {"path": path, "query": query, "body": {} if value is None else value},
-            readable=readable)
-        if verdict is not None:
-            return verdict
-    return value
-
-
 def judge_whole(body: bytes | bytearray, operation: str | None = None, *,
                 max_body: int = DEFAULT_MAX_BODY, path_params: Mapping[str, str] | None = None,
                 query: Query | None = None) -> object:
@@ -263,7 +237,7 @@ def judge_whole(body: bytes | bytearray, operation: str | None = None, *,
     ``bytearray``, or an argument of the wrong type.
     """
     path, parsed_query = _arguments(operation, max_body, None, path_params, query)
-    return _whole(body, operation, max_body, path, parsed_query)
+    return _judged(body, operation, max_body, path, parsed_query)
 
 
 def judge_routed(body: bytes | bytearray, route: Route, query: str, max_body: int) -> object:
@@ -275,19 +249,31 @@ def judge_routed(body: bytes | bytearray, route: Route, query: str, max_body: in
     again: for an adapter that judges every request it routes, 0.3 us less a request.
     """
     operation = route.operation
-    return _whole(body, operation, max_body, route.path_params,
-                  parse_query(query, operation) if query else {})
+    return _judged(body, operation, max_body, route.path_params,
+                   parse_query(query, operation) if query else {})
 
 
-def _whole(body: bytes | bytearray, operation: str | None, max_body: int, path: dict[str, str],
-           query: dict[str, str | list[str]]) -> object:
+def _judged(body: bytes | bytearray, operation: str | None, max_body: int,
+            path: dict[str, str], query: dict[str, str | list[str]]) -> object:
+    """The value of a whole body, or the verdict on it, returned (a :class:`TTError`: no JSON
+    value is one). ``path`` and ``query`` are the request's parameters, as plain dictionaries
+    (the walk goes into a ``dict`` only)."""
     try:
         if len(body) > max_body:
             if not isinstance(body, (bytes, bytearray)):
                 raise TypeError  # a str's length is in characters, a list's in items
             return quota_violation(max_body)
-        return _judged(body, operation, path, query)
-    except TTError as not_json:
+        value = fast_parse(body)
+        readable = True
+        if value is NOT_UTF8:
+            return invalid_characters()  # returned: a raise and its catch cost 0.4 us
+        if value is NOT_PROVEN or value is NOT_JSON:
+            text = decode_utf8(body)  # the server's order: UTF-8 first
+            if value is NOT_JSON:
+                return not_a_valid_json()
+            value = None if is_blank(text) else parse_json(text)
+            readable = readable_text(text)
+    except TTError as not_json:  # not UTF-8 or not JSON, as the exact path finds it
         # Its traceback holds the body, in the frames that raised it.
         return not_json.with_traceback(None)
     except (TypeError, AttributeError):
@@ -296,6 +282,14 @@ def _whole(body: bytes | bytearray, operation: str | None, max_body: int, path: 
             raise
         raise TypeError(f"judge_whole takes the body as bytes or bytearray, not "
                         f"{type(body).__name__}") from None
+    if operation is not None:
+        # An empty body is judged as an empty object: its required fields are missing.
+        verdict = request_verdict(
+            operation, {"path": path, "query": query, "body": {} if value is None else value},
+            readable=readable)
+        if verdict is not None:
+            return verdict
+    return value
 
 
 class StreamValidator:
@@ -449,10 +443,7 @@ class StreamValidator:
         if self.content_length is not None and self.received != self.content_length:
             raise ValueError(f"the body ended after {self.received} of the "
                              f"{self.content_length} bytes of its content_length")
-        try:
-            judged = _judged(self._buffer, self.operation, self._path, self._query)
-        except TTError as not_json:  # not UTF-8, or not JSON
-            judged = not_json
+        judged = _judged(self._buffer, self.operation, self.max_body, self._path, self._query)
         if isinstance(judged, TTError):
             return self._keep(judged)
         self._value = judged
