@@ -78,9 +78,9 @@ from .asgi import (
     GuardMiddleware,
     Message,
     Receive,
+    RequestHeaders,
     Scope,
     Send,
-    declared_length,
     encoded_path,
     internal_error,
     mounted_prefix,
@@ -184,10 +184,11 @@ async def _request_body(first: Message, receive: Receive,
 
 def _framing(headers: list[tuple[bytes, bytes]]) -> tuple[bool, int | None]:
     """Whether the client sent its body chunked, and the length it announced otherwise."""
-    if any(name == b"transfer-encoding" for name, _ in headers):
+    read = RequestHeaders(headers)
+    if read.chunked:
         return True, None
     try:
-        return False, declared_length(headers, sys.maxsize)
+        return False, read.declared_length(sys.maxsize)
     except TTError:  # the ASGI server read the body by some length: httpx will count it
         return False, None
 
