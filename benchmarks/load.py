@@ -173,16 +173,25 @@ def _wrk_all(targets: list[tuple[int, str, bytes]], seconds: float,
              connections: int) -> list[LoadResult]:
     """One ``wrk`` for each ``(port, path, body)``, all at once; their figures, in order."""
     with tempfile.TemporaryDirectory() as folder:
-        runs = []
-        for index, (port, path, body) in enumerate(targets):
-            (Path(folder) / f"body{index}").write_bytes(body)
-            script = Path(folder) / f"post{index}.lua"
-            script.write_text(_WRK_SCRIPT.format(body=Path(folder) / f"body{index}"))
-            runs.append(subprocess.Popen(
-                [wrk_path() or "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
-                 "-s", str(script), f"http://127.0.0.1:{port}{path}"],
-                stdout=subprocess.PIPE, text=True))
-        outputs = [run.communicate(timeout=seconds + 60)[0] for run in runs]
+        runs: list[subprocess.Popen[str]] = []
+        try:
+            for index, (port, path, body) in enumerate(targets):
+                (Path(folder) / f"body{index}").write_bytes(body)
+                script = Path(folder) / f"post{index}.lua"
+                script.write_text(_WRK_SCRIPT.format(body=Path(folder) / f"body{index}"))
+                runs.append(subprocess.Popen(
+                    [wrk_path() or "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s",
+                     "--latency", "-s", str(script), f"http://127.0.0.1:{port}{path}"],
+                    stdout=subprocess.PIPE, text=True))
+            outputs = [run.communicate(timeout=seconds + 60)[0] for run in runs]
+        finally:
+            for run in runs:  # a wrk left running by a failure stops here, not at its deadline
+                if run.poll() is None:
+                    run.kill()
+                    run.wait()
+        for run in runs:
+            if run.returncode != 0:
+                raise subprocess.CalledProcessError(run.returncode, run.args)
     results = []
     for output in outputs:
         rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
