@@ -224,7 +224,7 @@ class RequestHeaders:
     def encoded(self) -> bool:
         """Whether the body comes under a content coding other than ``identity``
         (:func:`~ttguard.core.stream.declares_encoding`)."""
-        return bool(self.content_encodings) and declares_encoding(self.content_encodings)
+        return declares_encoding(self.content_encodings)
 
 
 _READ_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"content-encoding",
@@ -544,8 +544,8 @@ class GuardMiddleware:
                                             _Check(self, scope, route, headers))
 
     def _route(self, scope: Scope) -> Route | None:
-        """The operation the request names, if any (else a :class:`TTError` for an ambiguous
-        target), remembered for the target's spelling.
+        """The operation the request names, if any, remembered for the target's spelling; a
+        :class:`TTError` raised for an ambiguous target, which is not remembered.
 
         A gateway sees the same few targets again and again: one lookup in place of reading the
         path, the mount and the prefix anew (7k of the guard's 95k instructions on a 1 kB body).
